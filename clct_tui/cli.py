@@ -1,0 +1,2 @@
+def main() -> int:  # replaced by the real command line
+    return 0
