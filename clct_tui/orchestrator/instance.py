@@ -1,0 +1,267 @@
+"""ClaudeInstance: one agent — a Claude Code conversation bound to one worktree."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from clct_tui.agents import AgentDriver, AgentOptions
+from clct_tui.domain import AgentState, ApprovalRequest, EventKind, RunResult, TranscriptEvent
+from clct_tui.errors import AgentError, TransientAgentError
+from clct_tui.git import WorktreeInfo
+from clct_tui.orchestrator.events import (
+    AgentStateChanged,
+    ApprovalRequested,
+    RunFinished,
+    TranscriptAppended,
+    WorktreeChanged,
+)
+
+if TYPE_CHECKING:
+    from clct_tui.orchestrator.core import Orchestrator
+
+# States that end a run; anything else is still in flight.
+_RUN_END_STATE = {True: AgentState.DONE, False: AgentState.FAILED}
+
+
+def task_prompt(description: str, context: dict[str, Any] | None) -> str:
+    """Frame a task: its description and, when given, its context as JSON."""
+    if not context:
+        return description
+    return f"{description}\n\nContext:\n```json\n{json.dumps(context, indent=2, sort_keys=True)}\n```"
+
+
+class ClaudeInstance:
+    """An agent of the orchestrator: start it, give it prompts, answer its approvals."""
+
+    def __init__(
+        self,
+        orchestrator: Orchestrator,
+        instance_id: str,
+        worktree: WorktreeInfo,
+        *,
+        name: str,
+        model: str | None,
+        session_id: str | None = None,
+        state: AgentState = AgentState.IDLE,
+        max_budget_usd: float | None = None,
+        max_turns: int | None = None,
+        cost_usd: float = 0.0,
+    ) -> None:
+        self._orchestrator = orchestrator
+        self.instance_id = instance_id
+        self.worktree = worktree
+        self.name = name
+        self.model = model
+        self.session_id = session_id
+        self.state = state
+        self.cost_usd = cost_usd
+        self.max_budget_usd = max_budget_usd
+        self.max_turns = max_turns
+        self.last_error: str | None = None
+        self.current_run_id: int | None = None
+        self._driver: AgentDriver | None = None
+        self._turn = asyncio.Lock()  # one prompt at a time per conversation
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @property
+    def is_started(self) -> bool:
+        return self._driver is not None and self._driver.connected
+
+    @property
+    def pending_approvals(self) -> list[ApprovalRequest]:
+        return list(self._driver.pending_approvals.values()) if self._driver else []
+
+    async def start(self) -> None:
+        """Start the Claude Code process for this conversation (resuming it when it has history)."""
+        if self.is_started:
+            return
+        config = self._orchestrator.config
+        driver = AgentDriver(
+            AgentOptions(
+                cwd=self.worktree.path,
+                model=self.model or config.claude_model,
+                permission_mode=config.permission_mode,
+                resume=self.session_id,
+                env=config.agent_env(),
+                cli_path=config.cli_path,
+                max_turns=self.max_turns,
+                max_budget_usd=self.max_budget_usd,
+                approval_timeout=config.approval_timeout,
+            ),
+            on_event=self._on_event,
+            on_approval=self._on_approval,
+        )
+        await driver.connect()
+        self._driver = driver
+
+    async def stop(self) -> None:
+        """End the conversation's process; the conversation stays resumable."""
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            await driver.disconnect()
+        if self.state.is_active:
+            self._set_state(AgentState.INTERRUPTED)
+
+    async def interrupt(self) -> None:
+        """Stop the current run; the conversation goes on with the next prompt."""
+        if self._driver is not None and self.state in (AgentState.RUNNING, AgentState.WAITING):
+            await self._driver.interrupt()
+
+    def answer_approval(self, request_id: str, allow: bool, reason: str = "") -> None:
+        if self._driver is None:
+            raise AgentError(f"agent {self.name} has no pending approval {request_id}")
+        self._driver.answer(request_id, allow, reason)
+
+    # -- prompts -------------------------------------------------------------------
+
+    async def run_task(
+        self, description: str, context: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Run a task (its description, framed with its context) to its result."""
+        return await self._run(task_prompt(description, context), "task", timeout=timeout)
+
+    async def execute_command(self, command: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """Send a prompt as it is, without task framing."""
+        return await self._run(command, "command", timeout=timeout)
+
+    async def execute_query(
+        self, prompt: str, timeout: float | None = None, max_retries: int | None = None
+    ) -> dict[str, Any]:
+        return await self._run(prompt, "query", timeout=timeout, max_retries=max_retries)
+
+    async def send(self, prompt: str) -> dict[str, Any]:
+        """A follow-up in the same conversation (the app's prompt bar)."""
+        return await self._run(prompt, "followup")
+
+    async def _run(
+        self, prompt: str, kind: str, *, timeout: float | None = None, max_retries: int | None = None
+    ) -> dict[str, Any]:
+        if not prompt.strip():
+            raise AgentError("the prompt is empty")
+        if "\x00" in prompt:
+            raise AgentError("the prompt contains a NUL byte; send text, not binary data")
+        orch = self._orchestrator
+        config = orch.config
+        timeout = config.instance_timeout if timeout is None else timeout
+        retries = config.max_retries if max_retries is None else max_retries
+        async with self._turn:
+            self._set_state(AgentState.QUEUED)
+            async with orch.run_slot():
+                run = await orch.store_call("start_run", self.instance_id, prompt, kind)
+                self.current_run_id = run.id
+                self._set_state(AgentState.RUNNING)
+                result = await self._attempts(prompt, timeout, retries)
+                await self._finish(run.id, result)
+        return result.as_dict()
+
+    async def _attempts(self, prompt: str, timeout: float, retries: int) -> RunResult:
+        attempt = 0
+        while True:
+            try:
+                if not self.is_started:
+                    await self.start()
+                assert self._driver is not None
+                return await self._driver.run(prompt, timeout=timeout)
+            except TransientAgentError as exc:
+                if attempt >= retries:
+                    return self._failure(f"{exc} (gave up after {attempt + 1} attempts)")
+                delay = self._orchestrator.config.retry_base_delay * (2**attempt)
+                attempt += 1
+                self._emit(TranscriptEvent(EventKind.SYSTEM, f"{exc}; retry {attempt}/{retries} in {delay:g} s"))
+                await asyncio.sleep(delay)
+            except AgentError as exc:
+                return self._failure(str(exc))
+
+    def _failure(self, reason: str) -> RunResult:
+        self._emit(TranscriptEvent(EventKind.ERROR, reason))
+        return RunResult(success=False, error=reason, session_id=self.session_id)
+
+    async def _finish(self, run_id: int, result: RunResult) -> None:
+        orch = self._orchestrator
+        if result.session_id:
+            self.session_id = result.session_id
+        self.cost_usd += result.cost_usd
+        self.last_error = result.error
+        interrupted = result.error == "interrupted"
+        state = AgentState.INTERRUPTED if interrupted else _RUN_END_STATE[result.success]
+        await orch.store_call(
+            "finish_run",
+            run_id,
+            state="interrupted" if interrupted else ("done" if result.success else "failed"),
+            success=result.success,
+            result_text=result.output,
+            error=result.error,
+            cost_usd=result.cost_usd,
+            num_turns=result.num_turns,
+            duration_ms=result.duration_ms,
+            session_id=result.session_id,
+        )
+        await orch.store_call("update_agent", self.instance_id, session_id=self.session_id, cost_usd=self.cost_usd)
+        self.current_run_id = None
+        self._set_state(state, result.error or "")
+        orch.publish(RunFinished(self.instance_id, run_id, result))
+        orch.publish(WorktreeChanged(self.instance_id))
+
+    # -- callbacks from the driver (on the event loop) -------------------------------
+
+    def _emit(self, event: TranscriptEvent) -> None:
+        run_id = self.current_run_id
+        if run_id is None:
+            return
+        self._orchestrator.store.append_event(run_id, event)
+        self._orchestrator.publish(TranscriptAppended(self.instance_id, run_id, event))
+
+    def _on_event(self, event: TranscriptEvent) -> None:
+        self._emit(event)
+        if event.kind is EventKind.APPROVAL_ANSWERED and self.state is AgentState.WAITING:
+            if not self.pending_approvals:
+                self._set_state(AgentState.RUNNING)
+
+    def _on_approval(self, request: ApprovalRequest) -> None:
+        self._set_state(AgentState.WAITING)
+        self._orchestrator.publish(ApprovalRequested(self.instance_id, request))
+
+    # -- state ---------------------------------------------------------------------
+
+    def _set_state(self, state: AgentState, detail: str = "") -> None:
+        if state is self.state and not detail:
+            return
+        self.state = state
+        self._orchestrator.store_write_soon("update_agent", self.instance_id, state=state.value, updated_at=time.time())
+        self._orchestrator.publish(AgentStateChanged(self.instance_id, state, detail))
+
+    # -- the original library's introspection ------------------------------------
+
+    async def health_check(self) -> dict[str, Any]:
+        path_ok = self.worktree.path.is_dir()
+        return {
+            "instance_id": self.instance_id,
+            "healthy": path_ok and self.state is not AgentState.FAILED,
+            "worktree_exists": path_ok,
+            "process_running": self.is_started,
+            "state": self.state.value,
+            "last_error": self.last_error,
+        }
+
+    def get_status_info(self) -> dict[str, Any]:
+        return {
+            "instance_id": self.instance_id,
+            "name": self.name,
+            "state": self.state.value,
+            "worktree": self.worktree.name,
+            "path": str(self.worktree.path),
+            "branch": self.worktree.branch,
+            "base": self.worktree.base,
+            "model": self.model,
+            "session_id": self.session_id,
+            "cost_usd": self.cost_usd,
+            "pending_approvals": len(self.pending_approvals),
+            "last_error": self.last_error,
+        }
+
+    def __repr__(self) -> str:
+        return f"<ClaudeInstance {self.name} {self.state.value} {self.worktree.branch}>"
