@@ -1,0 +1,538 @@
+"""ClctApp: wires the panes to the engine. Widgets post Messages; engine work runs in workers."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import Hit, Hits, Provider
+from textual.worker import Worker, WorkerState
+
+from clct_tui.config import Config
+from clct_tui.domain import AgentState, EventKind, TranscriptEvent
+from clct_tui.errors import ClctError, MergeConflictError, UnsafeRemovalError
+from clct_tui.orchestrator import (
+    AgentAdded,
+    AgentRemoved,
+    AgentStateChanged,
+    ApprovalRequested,
+    EngineEvent,
+    EngineFailure,
+    Orchestrator,
+    RunFinished,
+    TaskChanged,
+    TranscriptAppended,
+    WorktreeChanged,
+    load_task_file,
+)
+from clct_tui.paths import user_themes_dir
+from clct_tui.tui.screens.approval import ApprovalScreen
+from clct_tui.tui.screens.dialogs import ConfirmScreen, TextPromptScreen
+from clct_tui.tui.screens.diff import DiffScreen
+from clct_tui.tui.screens.help import HelpScreen
+from clct_tui.tui.screens.history import HistoryRow, HistoryScreen
+from clct_tui.tui.screens.main import MainScreen
+from clct_tui.tui.screens.new_agent import NewAgentRequest, NewAgentScreen
+from clct_tui.tui.themes import bundled_themes_dir, load_themes
+from clct_tui.tui.widgets.prompt_bar import PromptBar
+from clct_tui.tui.widgets.status_line import StatusLine
+from clct_tui.tui.widgets.task_graph import TaskGraph, TaskRow
+from clct_tui.tui.widgets.transcript import TranscriptView
+from clct_tui.tui.widgets.worktree_list import MAIN_ID, AgentRow, WorktreeList
+
+TRANSCRIPT_TAIL = 5_000  # rows loaded from history when an agent is selected
+
+
+class ClctCommands(Provider):
+    """Every key's action, by name, in the command palette."""
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        app = self.app
+        assert isinstance(app, ClctApp)
+        for binding in app.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            label = f"{binding.description} ({binding.key_display or binding.key})"
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(app.run_action, binding.action), help=binding.tooltip)
+
+
+class ClctApp(App[None]):
+    """Run and steer many Claude Code agents from one screen."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "clct"
+    COMMANDS = App.COMMANDS | {ClctCommands}
+    BINDINGS = [
+        Binding("n", "new_agent", "New", id="app.new", tooltip="Start a new agent in a new worktree"),
+        Binding("a", "approve", "Approve", id="app.approve", tooltip="Approve the selected agent's pending tool call"),
+        Binding("d", "deny", "Deny", id="app.deny", tooltip="Deny the selected agent's pending tool call"),
+        Binding("i", "interrupt", "Interrupt", id="app.interrupt", tooltip="Interrupt the selected agent"),
+        Binding("D", "diff", "Diff", key_display="D", id="app.diff", tooltip="Diff of the worktree against its base"),
+        Binding("c", "commit", "Commit", id="app.commit", tooltip="Commit the worktree's changes"),
+        Binding("m", "merge", "Merge", id="app.merge", tooltip="Merge the worktree's branch into its base"),
+        Binding("x", "remove", "Remove", id="app.remove", tooltip="Remove the worktree"),
+        Binding("t", "open_tasks", "Tasks", id="app.tasks", tooltip="Open a task file (TOML or JSON)"),
+        Binding("r", "run_tasks", "Run", id="app.run", tooltip="Run the opened task file"),
+        Binding("h", "history", "History", id="app.history", tooltip="Past sessions and runs"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="Show every key"),
+        Binding("q", "quit_app", "Quit", id="app.quit", tooltip="Quit (asks first while agents run)"),
+    ]
+
+    def __init__(self, repo_path: str | Path, config: Config, *, show_clock: bool = True) -> None:
+        super().__init__()
+        self.config = config
+        self.orchestrator = Orchestrator(repo_path, config)
+        self.show_clock = show_clock
+        self.selected_id: str | None = None
+        self._live: dict[str, list[TranscriptEvent]] = {}  # this session's events per agent
+        self._live_runs: set[int] = set()
+        self._git_counts: dict[str, tuple[int, int, int]] = {}
+        self._plan = None
+        self._plan_name: str | None = None
+        self._engine_ready = asyncio.Event()
+        self._quitting = False
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
+
+    # -- start-up ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        loaded = load_themes(bundled_themes_dir(), user_themes_dir())
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        for problem in loaded.problems:
+            self.notify(problem, severity="warning")
+        for warning in self.config.warnings:
+            self.notify(warning, severity="warning")
+        if self.config.theme in self.available_themes:
+            self.theme = self.config.theme
+        else:
+            self.notify(f"theme {self.config.theme!r} not found; using clct-dark", severity="warning")
+            self.theme = "clct-dark" if "clct-dark" in self.available_themes else "textual-dark"
+        status = self.query_one(StatusLine)
+        status.limit = self.config.max_concurrent_instances
+        status.message = "opening…"
+        self.open_engine()
+
+    @work(exclusive=True, group="engine", exit_on_error=False, description="open the repository and history")
+    async def open_engine(self) -> None:
+        orch = self.orchestrator
+        try:
+            await orch.open()
+        except ClctError as exc:
+            self.query_one(StatusLine).message = str(exc)
+            self.notify(str(exc), title="clct cannot open this repository", severity="error", timeout=30)
+            return
+        orch.subscribe(self._on_engine_event)
+        status = self.query_one(StatusLine)
+        status.repo = orch.worktrees.repo_path.name
+        status.message = ""
+        if orch.interrupted_runs:
+            self.notify(
+                f"{len(orch.interrupted_runs)} run(s) were interrupted when clct last stopped; "
+                "select the agent and send a prompt to resume the conversation.",
+                severity="warning",
+            )
+        self._refresh_rows()
+        self._engine_ready.set()
+        for instance in orch.list_instances():
+            self.refresh_git(instance.instance_id)
+        self.refresh_cost()
+        self.load_latest_session()
+
+    # -- engine events (called on the loop by the orchestrator) ---------------------
+
+    def _on_engine_event(self, event: EngineEvent) -> None:
+        if isinstance(event, TranscriptAppended):
+            self._record_live(event)
+            if event.agent_id == self.selected_id:
+                self.query_one("#transcript", TranscriptView).append(event.event)
+        elif isinstance(event, AgentStateChanged):
+            self._update_row(event.agent_id)
+            self._update_status()
+        elif isinstance(event, ApprovalRequested):
+            self._update_row(event.agent_id)
+            self._update_status()
+            self._tell(f"{self._name(event.agent_id)} asks to use {event.request.tool}", severity="warning")
+        elif isinstance(event, RunFinished):
+            result = event.result
+            if result.success:
+                self._tell(f"{self._name(event.agent_id)} finished (${result.cost_usd:.4f})")
+            elif result.error == "interrupted":
+                self._tell(f"{self._name(event.agent_id)} was interrupted", severity="warning")
+            else:
+                self._tell(f"{self._name(event.agent_id)} failed: {result.error}", severity="error")
+            self.refresh_cost()
+        elif isinstance(event, (AgentAdded, AgentRemoved)):
+            self._refresh_rows()
+        elif isinstance(event, WorktreeChanged):
+            self.refresh_git(event.agent_id)
+        elif isinstance(event, TaskChanged):
+            self.query_one(TaskGraph).update_task(event.task_name, event.status.value, event.agent_id)
+        elif isinstance(event, EngineFailure):
+            self._tell(event.message, severity="error")
+
+    def _record_live(self, appended: TranscriptAppended) -> None:
+        events = self._live.setdefault(appended.agent_id, [])
+        self._live_runs.add(appended.run_id)
+        new = appended.event
+        last = events[-1] if events else None
+        # Coalesce token deltas so an agent's memory grows with blocks, not tokens.
+        if last is not None and new.kind is last.kind and new.kind in (EventKind.TEXT, EventKind.THINKING) \
+                and new.block is not None and new.block == last.block:
+            events[-1] = TranscriptEvent(last.kind, last.text + new.text, last.data, last.ts)
+        else:
+            events.append(new)
+
+    def _tell(self, message: str, severity: str = "information") -> None:
+        self.notify(message, severity=severity)  # type: ignore[arg-type]
+        if self.config.bell:
+            self.bell()
+
+    def _name(self, agent_id: str) -> str:
+        instance = self.orchestrator.get_instance(agent_id)
+        return instance.name if instance else agent_id[:8]
+
+    # -- rows and status -------------------------------------------------------------
+
+    def _row(self, agent_id: str) -> AgentRow | None:
+        instance = self.orchestrator.get_instance(agent_id)
+        if instance is None:
+            return None
+        changed, ahead, behind = self._git_counts.get(agent_id, (0, 0, 0))
+        return AgentRow(
+            agent_id=agent_id, name=instance.name, branch=instance.worktree.branch, state=instance.state,
+            changed=changed, ahead=ahead, behind=behind, cost_usd=instance.cost_usd,
+            approvals=len(instance.pending_approvals),
+        )
+
+    def _refresh_rows(self) -> None:
+        orch = self.orchestrator
+        if orch.worktrees is None:
+            return
+        main = AgentRow(MAIN_ID, orch.worktrees.repo_path.name, orch.worktrees.current_branch() or "(detached)")
+        rows = [main] + [r for i in orch.list_instances() if (r := self._row(i.instance_id))]
+        worktree_list = self.query_one(WorktreeList)
+        worktree_list.set_rows(rows)
+        if self.selected_id not in {r.agent_id for r in rows}:
+            self.selected_id = None
+            if len(rows) > 1:
+                worktree_list.select(rows[1].agent_id)
+        self._update_status()
+
+    def _update_row(self, agent_id: str) -> None:
+        row = self._row(agent_id)
+        if row is not None:
+            self.query_one(WorktreeList).update_row(row)
+
+    def _update_status(self) -> None:
+        status = self.query_one(StatusLine)
+        instances = self.orchestrator.list_instances()
+        status.running = sum(1 for i in instances if i.state in (AgentState.RUNNING, AgentState.WAITING))
+        status.queued = sum(1 for i in instances if i.state is AgentState.QUEUED)
+        status.waiting = sum(1 for i in instances if i.state is AgentState.WAITING)
+
+    @work(group="git", exit_on_error=False, description="refresh worktree status")
+    async def refresh_git(self, agent_id: str) -> None:
+        try:
+            status = await self.orchestrator.status(agent_id)
+        except ClctError:
+            return  # the worktree is gone or broken; its row says so through its state
+        self._git_counts[agent_id] = (status.changed_count, status.ahead, status.behind)
+        self._update_row(agent_id)
+
+    @work(exclusive=True, group="cost", exit_on_error=False, description="sum today's cost")
+    async def refresh_cost(self) -> None:
+        self.query_one(StatusLine).cost_today = await self.orchestrator.cost_today()
+
+    # -- selection and transcript -----------------------------------------------------
+
+    @on(WorktreeList.Selected)
+    def _selected(self, event: WorktreeList.Selected) -> None:
+        self.select_agent(event.agent_id)
+
+    def select_agent(self, agent_id: str) -> None:
+        if agent_id == self.selected_id:
+            return
+        self.selected_id = agent_id
+        instance = self.orchestrator.get_instance(agent_id)
+        prompt = self.query_one(PromptBar)
+        title = self.screen.query_one("#transcript-title")
+        if instance is None:
+            prompt.target(None, "")
+            title.update("Transcript")
+            self.query_one("#transcript", TranscriptView).clear()
+            return
+        prompt.target(agent_id, instance.name)
+        title.update(f"Transcript: {instance.name}")
+        self.load_transcript(agent_id)
+
+    @work(exclusive=True, group="transcript", exit_on_error=False, description="load transcript")
+    async def load_transcript(self, agent_id: str) -> None:
+        stored = await self.orchestrator.transcript(agent_id, limit=TRANSCRIPT_TAIL)
+        if agent_id != self.selected_id:
+            return
+        view = self.query_one("#transcript", TranscriptView)
+        view.clear()
+        # Runs of this session come from memory (complete, live); older ones from the database.
+        view.extend(
+            TranscriptEvent(EventKind(r.kind), r.text, r.data, r.ts) for r in stored if r.run_id not in self._live_runs
+        )
+        view.extend(self._live.get(agent_id, []))
+
+    @on(WorktreeList.PromptRequested)
+    def _prompt_requested(self, event: WorktreeList.PromptRequested) -> None:
+        if self.orchestrator.get_instance(event.agent_id) is not None:
+            self.query_one(PromptBar).focus()
+
+    @on(PromptBar.Sent)
+    def _prompt_sent(self, event: PromptBar.Sent) -> None:
+        self.send_prompt(event.agent_id, event.text)
+        self.query_one(WorktreeList).focus()
+
+    @work(group="agents", exit_on_error=False, description="send a prompt")
+    async def send_prompt(self, agent_id: str, text: str) -> None:
+        await self.orchestrator.require_instance(agent_id).send(text)
+
+    # -- actions on the selected agent ------------------------------------------------
+
+    def _selected_instance(self):
+        instance = self.orchestrator.get_instance(self.selected_id) if self.selected_id else None
+        if instance is None:
+            self.notify("Select an agent's worktree first (the main checkout has no agent).", severity="warning")
+        return instance
+
+    def action_new_agent(self) -> None:
+        if not self._engine_ready.is_set():
+            self.notify("Still opening the repository…", severity="warning")
+            return
+        base = self.config.default_branch or (self.orchestrator.worktrees.current_branch() or "")
+        self.push_screen(NewAgentScreen(base), self._new_agent_chosen)
+
+    def _new_agent_chosen(self, request: NewAgentRequest | None) -> None:
+        if request is not None:
+            self.start_agent(request)
+
+    @work(group="agents", exit_on_error=False, description="start an agent")
+    async def start_agent(self, request: NewAgentRequest) -> None:
+        try:
+            instance = await self.orchestrator.create_instance(
+                worktree_name=request.name, branch=request.branch, base_branch=request.base, prompt=request.prompt
+            )
+        except ClctError as exc:
+            self.notify(str(exc), title="Cannot create the worktree", severity="error")
+            return
+        self.query_one(WorktreeList).select(instance.instance_id)
+        await instance.run_task(request.prompt)
+
+    def action_approve(self) -> None:
+        self._answer(deny=False)
+
+    def action_deny(self) -> None:
+        self._answer(deny=True)
+
+    def _answer(self, deny: bool) -> None:
+        instance = self._selected_instance()
+        if instance is None:
+            return
+        pending = instance.pending_approvals
+        if not pending:
+            self.notify(f"{instance.name} has no tool call waiting for approval.")
+            return
+        request = pending[0]
+
+        def answered(answer) -> None:
+            if answer is not None:
+                instance.answer_approval(request.request_id, answer.allow, answer.reason)
+
+        self.push_screen(ApprovalScreen(instance.name, request, deny_first=deny), answered)
+
+    def action_interrupt(self) -> None:
+        instance = self._selected_instance()
+        if instance is not None:
+            if not instance.state.is_active:
+                self.notify(f"{instance.name} is not running.")
+                return
+            self.run_worker(instance.interrupt(), group="agents", exit_on_error=False, description="interrupt")
+
+    @work(group="git-ui", exit_on_error=False, description="diff")
+    async def action_diff(self) -> None:
+        instance = self._selected_instance()
+        if instance is None:
+            return
+        diff = await self.orchestrator.diff(instance.instance_id)
+        await self.push_screen(DiffScreen(f"{instance.name} ({instance.worktree.branch})", diff))
+
+    def action_commit(self) -> None:
+        instance = self._selected_instance()
+        if instance is None:
+            return
+        self.commit_dialog(instance)
+
+    @work(group="git-ui", exit_on_error=False, description="commit")
+    async def commit_dialog(self, instance) -> None:
+        last = await self.orchestrator.last_prompt(instance.instance_id)
+        message = (last or f"Work from {instance.name}").splitlines()[0][:72]
+        chosen = await self.push_screen_wait(TextPromptScreen(f"Commit {instance.name}", message, "commit message"))
+        if not chosen:
+            return
+        sha = await self.orchestrator.commit(instance.instance_id, chosen)
+        self.notify(f"Committed {sha[:8]} on {instance.worktree.branch}" if sha else "Nothing to commit.")
+
+    @work(group="git-ui", exit_on_error=False, description="merge")
+    async def action_merge(self) -> None:
+        instance = self._selected_instance()
+        if instance is None:
+            return
+        wt = instance.worktree
+        if not await self.push_screen_wait(
+            ConfirmScreen(f"Merge {wt.branch} into {wt.base}?", "Only committed work is merged.", yes="Merge")
+        ):
+            return
+        try:
+            result = await self.orchestrator.merge(instance.instance_id)
+        except MergeConflictError as exc:
+            self.notify(f"{exc}\n" + "\n".join(exc.paths), title="Merge conflict: nothing changed", severity="error",
+                        timeout=15)
+            return
+        self.notify(result.message, title=f"Merged into {result.into}")
+
+    @work(group="git-ui", exit_on_error=False, description="remove")
+    async def action_remove(self) -> None:
+        instance = self._selected_instance()
+        if instance is None:
+            return
+        if not await self.push_screen_wait(
+            ConfirmScreen(f"Remove worktree {instance.name}?", f"Folder {instance.worktree.path}", yes="Remove")
+        ):
+            return
+        try:
+            await self.orchestrator.remove_instance(instance.instance_id, remove_worktree=True, force=False)
+        except (UnsafeRemovalError, ClctError) as exc:
+            if not await self.push_screen_wait(
+                ConfirmScreen(f"{instance.name} holds work that would be lost", f"{exc}\n\nRemove anyway?",
+                              yes="Remove anyway", danger=True)
+            ):
+                return
+            await self.orchestrator.remove_instance(instance.instance_id, remove_worktree=True, force=True)
+        self.notify(f"Removed {instance.name}")
+
+    # -- task files and sessions --------------------------------------------------------
+
+    @work(group="tasks", exit_on_error=False, description="open a task file")
+    async def action_open_tasks(self) -> None:
+        path = await self.push_screen_wait(
+            TextPromptScreen("Open a task file", "", "path/to/tasks.toml or .json",
+                             note="JSON list of {name, description, dependencies} or TOML [[task]] tables.")
+        )
+        if not path:
+            return
+        full = Path(path).expanduser()
+        if not full.is_absolute():
+            full = self.orchestrator.worktrees.repo_path / full
+        try:
+            specs, settings = await asyncio.to_thread(load_task_file, full)
+        except ClctError as exc:
+            self.notify(str(exc), title="Cannot use this task file", severity="error", timeout=15)
+            return
+        self._plan = specs
+        self._plan_name = settings.get("name") or full.stem
+        self.query_one(TaskGraph).set_tasks([TaskRow(s.name, "pending", s.dependencies) for s in specs], self._plan_name)
+        self.screen.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (r runs)")
+        self.notify(f"{len(specs)} task(s) loaded from {full.name}; press r to run them.")
+
+    @work(group="tasks", exit_on_error=False, description="run the task file")
+    async def action_run_tasks(self) -> None:
+        if not self._plan:
+            self.notify("Open a task file first (t).", severity="warning")
+            return
+        specs, self._plan = self._plan, None
+        self.screen.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (running)")
+        result = await self.orchestrator.sessions.run_plan(specs, session_name=self._plan_name)
+        done = sum(1 for r in result["results"] if r["success"])
+        self._tell(f"Session {self._plan_name}: {done}/{len(result['results'])} task(s) done",
+                   severity="information" if result["success"] else "error")
+
+    @work(group="tasks", exit_on_error=False, description="load the latest session")
+    async def load_latest_session(self) -> None:
+        sessions = await asyncio.to_thread(self.orchestrator.sessions.list_sessions, 1)
+        if not sessions:
+            return
+        session = sessions[0]
+        tasks = await asyncio.to_thread(self.orchestrator.sessions.tasks, session.id)
+        self.query_one(TaskGraph).set_tasks(
+            [TaskRow(t.name, t.status, list(t.depends_on), t.agent_id) for t in tasks], session.name
+        )
+        self.screen.query_one("#tasks-title").update(f"Tasks: {session.name}")
+
+    @on(TaskGraph.TaskSelected)
+    def _task_selected(self, event: TaskGraph.TaskSelected) -> None:
+        if event.agent_id:
+            self.query_one(WorktreeList).select(event.agent_id)
+
+    # -- history -------------------------------------------------------------------
+
+    def action_history(self) -> None:
+        self.push_screen(HistoryScreen(self, clock=self.show_clock))
+
+    async def history_rows(self, search: str | None = None) -> list[HistoryRow]:
+        return await self.orchestrator.history_rows(limit=500, search=search)
+
+    async def run_events(self, run_id: int) -> list[TranscriptEvent]:
+        return await self.orchestrator.run_transcript(run_id)
+
+    @on(HistoryScreen.ResumeRequested)
+    def _resume(self, event: HistoryScreen.ResumeRequested) -> None:
+        if self.orchestrator.get_instance(event.agent_id) is None:
+            self.notify("That agent's worktree was removed; its transcript stays in history.", severity="warning")
+            return
+        self.query_one(WorktreeList).select(event.agent_id)
+        self.query_one(PromptBar).focus()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
+
+    # -- theme and quitting ------------------------------------------------------------
+
+    def watch_theme(self, theme: str) -> None:
+        # The choice is saved the moment it changes, so it is there next time.
+        if self.is_mounted and theme != self.config.theme:
+            self.config.theme = theme
+            self.save_config()
+
+    @work(group="config", exit_on_error=False, description="save config")
+    async def save_config(self) -> None:
+        await asyncio.to_thread(self.config.save)
+
+    @work(group="quit", exit_on_error=False, description="quit")
+    async def action_quit_app(self) -> None:
+        running = [i for i in self.orchestrator.list_instances() if i.state.is_active]
+        if running and not await self.push_screen_wait(
+            ConfirmScreen(
+                f"{len(running)} agent(s) are running. Quit?",
+                "They are interrupted cleanly and can be resumed next time.",
+                yes="Quit",
+            )
+        ):
+            return
+        self.query_one(StatusLine).message = "stopping agents…"
+        await self.orchestrator.shutdown()
+        self.exit()
+
+    async def on_unmount(self) -> None:
+        await self.orchestrator.shutdown()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            message = str(error) if isinstance(error, ClctError) else f"{type(error).__name__}: {error}"
+            self.notify(message, title=f"Could not {event.worker.description or 'finish'}", severity="error", timeout=15)

@@ -1,0 +1,37 @@
+"""The status line: how many agents run against the limit, approvals waiting, cost today."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+class StatusLine(Widget):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    running: reactive[int] = reactive(0)
+    """Agents holding a run slot right now."""
+    limit: reactive[int] = reactive(3)
+    """max_concurrent_instances."""
+    queued: reactive[int] = reactive(0)
+    waiting: reactive[int] = reactive(0)
+    """Agents waiting for a tool approval."""
+    cost_today: reactive[float] = reactive(0.0)
+    repo: reactive[str] = reactive("")
+    message: reactive[str] = reactive("")
+    """A short note such as 'opening…' or an error that belongs to no agent."""
+
+    def render(self) -> Text:
+        text = Text.assemble(("clct", "bold"), "  ", (self.repo, "dim"), "   ")
+        text.append(f"● {self.running}/{self.limit} running")
+        if self.queued:
+            text.append(f" · ◔ {self.queued} queued")
+        if self.waiting:
+            text.append(f" · ◐ {self.waiting} waiting for approval", style="bold")
+        text.append(f" · ${self.cost_today:.2f} today")
+        if self.message:
+            text.append(f"   {self.message}", style="italic")
+        return text
