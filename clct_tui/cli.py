@@ -1,61 +1,35 @@
-"""The `clct` command: no subcommand opens the app; subcommands are for scripts and CI."""
+"""The `clct` command: `clct [PATH]` opens the app; `clct COMMAND …` runs headless."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
-from clct_tui.errors import ClctError
+from clct_tui.commands import COMMANDS, run
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="clct",
-        description="Run many Claude Code agents at once, each in its own git worktree.\n"
-        "With no command, opens the full-screen app on the repository.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("path", nargs="?", help="repository to open in the app (default: the current one)")
-    parser.add_argument("-r", "--repo", help="repository (default: the one around the current directory)")
-    parser.add_argument("-c", "--config", help="config file (default: config.toml in the user config dir)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="say more")
-    return parser
+_OPTIONS_WITH_VALUE = {"-r", "--repo", "-c", "--config"}
 
 
-def load_config(args: argparse.Namespace, **overrides):
-    from clct_tui.config import Config
-
-    return Config.load(Path(args.config) if args.config else None, **overrides)
-
-
-def run_app(args: argparse.Namespace) -> int:
-    from clct_tui.tui.app import ClctApp
-
-    config = load_config(args)
-    repo = Path(args.repo or args.path or ".")
-    app = ClctApp(repo, config)
-    app.run()
-    return EXIT_OK
+def split_app_path(argv: list[str]) -> tuple[list[str], str | None]:
+    """Take out `PATH` from `clct [options] PATH`, which argparse cannot tell from a command."""
+    skip = False
+    for i, token in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if token in _OPTIONS_WITH_VALUE:
+            skip = True
+            continue
+        if token.startswith("-"):
+            continue
+        if token in COMMANDS:
+            return argv, None
+        return argv[:i] + argv[i + 1:], token
+    return argv, None
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    from clct_tui.commands import COMMANDS, dispatch
-
-    if argv and argv[0] in COMMANDS:
-        return dispatch(argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return run_app(args)
-    except ClctError as exc:
-        print(f"clct: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return EXIT_FAILED
+    argv, path = split_app_path(list(sys.argv[1:] if argv is None else argv))
+    return run(argv, app_path=path)
 
 
 if __name__ == "__main__":  # pragma: no cover

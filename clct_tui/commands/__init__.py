@@ -1,0 +1,74 @@
+"""Headless `clct` subcommands for scripts and CI."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from clct_tui.commands.parser import COMMAND_HELP, UsageError, build_parser
+from clct_tui.errors import (
+    ClctError,
+    ConfigError,
+    GitError,
+    NotFoundError,
+    TaskFileError,
+    TaskGraphError,
+)
+
+COMMANDS = set(COMMAND_HELP)
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Errors that mean "what you asked for cannot be", as opposed to "the work failed".
+BAD_INPUT = (ConfigError, GitError, NotFoundError, TaskFileError, TaskGraphError)
+
+
+def run(argv: list[str], app_path: str | None = None) -> int:
+    """Parse and run one `clct` invocation; returns the exit status. Never raises for people."""
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    if args.command is None:
+        return _run_app(args, app_path)
+    try:
+        return asyncio.run(_run_command(args))
+    except BAD_INPUT as exc:
+        print(f"clct {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ClctError as exc:
+        print(f"clct {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"clct {args.command}: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _config(args):
+    from clct_tui.config import Config
+
+    return Config.load(Path(args.config) if args.config else None)
+
+
+async def _run_command(args) -> int:
+    from clct_tui.commands.handlers import HANDLERS
+    from clct_tui.orchestrator import Orchestrator
+
+    config = _config(args)
+    for warning in config.warnings:
+        print(f"clct: warning: {warning}", file=sys.stderr)
+    async with Orchestrator(Path(args.repo or "."), config) as orch:
+        return await HANDLERS[args.command](orch, args)
+
+
+def _run_app(args, app_path: str | None) -> int:
+    try:
+        config = _config(args)
+        from clct_tui.tui.app import ClctApp
+
+        app = ClctApp(Path(app_path or args.repo or "."), config)
+    except ClctError as exc:
+        print(f"clct: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    app.run()
+    return app.return_code or EXIT_OK
