@@ -79,3 +79,7 @@ class BudgetExceededError(ClctError):
 
 class NotFoundError(ClctError):
     """An agent, run or session id that does not exist."""
+
+
+class TransientAgentError(AgentError):
+    """A failure worth retrying: the CLI process died, or the API was overloaded or rate limited."""

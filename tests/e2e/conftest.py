@@ -1,0 +1,56 @@
+"""Fixtures for end-to-end tests: the real Claude Code CLI against a scripted Messages API.
+
+- ``isolated_env`` (autouse): HOME, CLAUDE_CONFIG_DIR and the XDG folders point at a temporary
+  folder, so neither the CLI nor clct reads or writes the user's own state.
+- ``scripted_api``: a started ScriptedAPI whose variables are set in the environment the CLI inherits.
+- ``git_repo``: a real repository with one commit on ``main``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from clct_tui.testing.scripted_api import ScriptedAPI
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home / ".claude"))
+    for name in ("CONFIG", "DATA", "CACHE", "STATE"):
+        monkeypatch.setenv(f"XDG_{name}_HOME", str(home / f".xdg-{name.lower()}"))
+    monkeypatch.setenv("TZ", "UTC")
+    for var in [v for v in __import__("os").environ if v.startswith("CLCT_")]:
+        monkeypatch.delenv(var)
+    return home
+
+
+@pytest.fixture
+def scripted_api(monkeypatch):
+    api = ScriptedAPI().start()
+    for key, value in api.env().items():
+        monkeypatch.setenv(key, value)
+    yield api
+    api.stop()
+
+
+def make_repo(path: Path, branch: str = "main") -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    run = lambda *args: subprocess.run(["git", *args], cwd=path, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q", "-b", branch)
+    run("config", "user.name", "Test Person")
+    run("config", "user.email", "test@example.com")
+    (path / "README.md").write_text("# a project\n")
+    run("add", "README.md")
+    run("commit", "-q", "-m", "first commit")
+    return path
+
+
+@pytest.fixture
+def git_repo(tmp_path) -> Path:
+    return make_repo(tmp_path / "repo")
