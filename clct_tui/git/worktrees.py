@@ -1,0 +1,415 @@
+"""WorktreeManager: git worktrees for agents, on pygit2."""
+
+from __future__ import annotations
+
+import fnmatch
+import shutil
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import CheckoutStrategy, FileStatus, RepositoryState
+
+from clct_tui.errors import (
+    GitError,
+    MergeConflictError,
+    UnsafeRemovalError,
+    WorktreeExistsError,
+    WorktreeNotFoundError,
+)
+from clct_tui.git.history import commits_between, merge_tree, replay, signature
+from clct_tui.git.names import check_branch, check_name
+from clct_tui.git.records import (
+    FileChange,
+    FileDiff,
+    MergeResult,
+    WorktreeDiff,
+    WorktreeInfo,
+    WorktreeStatus,
+)
+
+STRATEGIES = ("merge", "squash", "rebase")
+_DIFF_FLAGS = (
+    pygit2.enums.DiffOption.INCLUDE_UNTRACKED
+    | pygit2.enums.DiffOption.RECURSE_UNTRACKED_DIRS
+    | pygit2.enums.DiffOption.SHOW_UNTRACKED_CONTENT
+)
+_STATUS_NAMES = [
+    (FileStatus.CONFLICTED, "conflicted"),
+    (FileStatus.WT_NEW, "untracked"),
+    (FileStatus.INDEX_NEW, "added"),
+    (FileStatus.INDEX_DELETED | FileStatus.WT_DELETED, "deleted"),
+    (FileStatus.INDEX_RENAMED | FileStatus.WT_RENAMED, "renamed"),
+]
+_DELTA_NAMES = {"A": "added", "D": "deleted", "M": "modified", "R": "renamed", "?": "added", "T": "modified"}
+
+
+def _status_name(flags: int) -> str:
+    for mask, name in _STATUS_NAMES:
+        if flags & mask:
+            return name
+    return "modified"
+
+
+class WorktreeManager:
+    """Create, inspect, commit, merge and remove the worktrees clct manages under ``base_path``."""
+
+    def __init__(self, repo_path: str | Path, base_path: str | Path) -> None:
+        found = pygit2.discover_repository(str(Path(repo_path).expanduser()))
+        if found is None:
+            raise GitError(f"{repo_path} is not inside a git repository (run `git init` there, or pick another folder)")
+        repo = pygit2.Repository(found)
+        if repo.is_bare:
+            raise GitError(f"{found} is a bare repository: it has no working tree, and clct needs one to branch "
+                           "worktrees from; clone it first")
+        if repo.workdir is None:
+            raise GitError(f"{found} has no working tree")
+        # A path inside a linked worktree discovers that worktree: use its main repository instead.
+        common = Path(repo.path).resolve()
+        if common.parent.name == "worktrees":
+            repo = pygit2.Repository(str(common.parent.parent))
+        self.repo = repo
+        self.repo_path = Path(repo.workdir).resolve()
+        self.base_path = Path(base_path).expanduser().resolve()
+
+    # -- refs -------------------------------------------------------------------------
+
+    def current_branch(self) -> str | None:
+        if self.repo.head_is_unborn or self.repo.head_is_detached:
+            return None
+        return self.repo.head.shorthand
+
+    def branch_exists(self, branch: str) -> bool:
+        return self.repo.branches.local.get(branch) is not None
+
+    def branches(self) -> list[str]:
+        return sorted(self.repo.branches.local)
+
+    def resolve_base(self, base: str | None) -> str:
+        """A branch name or a commit id that exists; None means where HEAD is now."""
+        if self.repo.head_is_unborn:
+            raise GitError(f"the repository {self.repo_path} has no commits yet; commit something first")
+        if base is None:
+            return self.current_branch() or str(self.repo.head.target)
+        if self.branch_exists(base):
+            return base
+        try:
+            commit = self.repo.revparse_single(base).peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            known = ", ".join(self.branches()[:10])
+            raise GitError(f"base {base!r} is neither a branch nor a commit here; branches: {known}") from None
+        return str(commit.id)
+
+    def _tip(self, ref: str) -> pygit2.Oid:
+        branch = self.repo.branches.local.get(ref)
+        if branch is not None:
+            return branch.target
+        try:
+            return self.repo.revparse_single(ref).peel(pygit2.Commit).id
+        except (KeyError, ValueError, pygit2.GitError):
+            raise GitError(f"{ref!r} no longer exists (deleted or moved outside clct?)") from None
+
+    # -- config stored beside each branch, so no database is needed to know a base ------------
+
+    def _get(self, branch: str, key: str) -> str | None:
+        try:
+            return self.repo.config[f"branch.{branch}.{key}"]
+        except KeyError:
+            return None
+
+    def _set(self, branch: str, key: str, value: str) -> None:
+        self.repo.config[f"branch.{branch}.{key}"] = value
+
+    def _unset(self, branch: str) -> None:
+        for key in ("clctbase", "clctcreated"):
+            try:
+                del self.repo.config[f"branch.{branch}.{key}"]
+            except KeyError:
+                pass
+
+    # -- worktrees -------------------------------------------------------------------
+
+    def _path(self, name: str) -> Path:
+        path = (self.base_path / name).resolve()
+        if path.parent != self.base_path:  # check_name makes this impossible; belt and braces
+            raise GitError(f"worktree {name!r} would escape {self.base_path}")
+        return path
+
+    def create_worktree(self, name: str, branch: str | None = None, base: str | None = None,
+                        reuse: bool = False) -> WorktreeInfo:
+        check_name(name)
+        branch = check_branch(branch or name)
+        path = self._path(name)
+        if name in self.repo.list_worktrees():
+            wt = self.repo.lookup_worktree(name)
+            if not wt.is_prunable:
+                raise WorktreeExistsError(f"worktree {name!r} already exists at {wt.path}")
+            wt.prune(True)  # a record left behind by a folder deleted by hand
+        if path.exists():
+            raise WorktreeExistsError(f"folder {path} already exists")
+        resolved_base = self.resolve_base(base)
+        existing = self.repo.branches.local.get(branch)
+        if existing is not None and not reuse:
+            raise WorktreeExistsError(f"branch {branch!r} already exists; pass reuse=True to use it")
+        if existing is not None and existing.is_checked_out():
+            raise WorktreeExistsError(f"branch {branch!r} is checked out elsewhere; two agents cannot share it")
+        created = existing is None
+        if created:
+            existing = self.repo.branches.local.create(branch, self.repo[self._tip(resolved_base)])
+        self.base_path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.repo.add_worktree(name, str(path), existing)
+        except pygit2.GitError as exc:
+            if created:
+                existing.delete()
+            raise GitError(f"could not create worktree {name!r}: {exc}") from None
+        self._set(branch, "clctbase", resolved_base)
+        if created:
+            self._set(branch, "clctcreated", "true")
+        self._copy_included_files(path)
+        return self.get_worktree(name)
+
+    def _copy_included_files(self, target: Path) -> None:
+        """Copy ignored files named in .worktreeinclude (e.g. .env) into a new worktree."""
+        include = self.repo_path / ".worktreeinclude"
+        if not include.is_file():
+            return
+        patterns = [p.strip() for p in include.read_text(errors="replace").splitlines()
+                    if p.strip() and not p.strip().startswith("#")]
+        for pattern in patterns:
+            for source in self.repo_path.glob(pattern.lstrip("/")):
+                rel = source.relative_to(self.repo_path)
+                if ".git" in rel.parts or not self.repo.path_is_ignored(str(rel)):
+                    continue
+                files = [source] if source.is_file() else [p for p in source.rglob("*") if p.is_file()]
+                for file in files:
+                    dest = target / file.relative_to(self.repo_path)
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(file, dest)
+
+    def _open(self, name: str) -> tuple[pygit2.Worktree, pygit2.Repository]:
+        if name not in self.repo.list_worktrees():
+            raise WorktreeNotFoundError(f"no worktree named {name!r}")
+        wt = self.repo.lookup_worktree(name)
+        if not Path(wt.path).resolve().is_relative_to(self.base_path):
+            raise WorktreeNotFoundError(f"worktree {name!r} is not managed by clct")
+        if wt.is_prunable or not Path(wt.path).is_dir():
+            raise WorktreeNotFoundError(f"worktree {name!r}: its folder {wt.path} is gone (deleted by hand?)")
+        return wt, pygit2.Repository(wt.path)
+
+    def get_worktree(self, name: str) -> WorktreeInfo:
+        wt, repo = self._open(name)
+        if repo.head_is_detached:
+            branch = str(repo.head.target)
+        else:
+            branch = repo.head.shorthand
+        base = self._get(branch, "clctbase") or self.current_branch() or ""
+        return WorktreeInfo(name, Path(wt.path).resolve(), branch, base, str(repo.head.target))
+
+    def list_worktrees(self) -> list[WorktreeInfo]:
+        infos = []
+        for name in sorted(self.repo.list_worktrees()):
+            try:
+                infos.append(self.get_worktree(name))
+            except (WorktreeNotFoundError, pygit2.GitError):
+                continue
+        return infos
+
+    def main_worktree(self) -> WorktreeInfo:
+        branch = self.current_branch() or "(detached)"
+        head = "" if self.repo.head_is_unborn else str(self.repo.head.target)
+        return WorktreeInfo(self.repo_path.name, self.repo_path, branch, branch, head, is_main=True)
+
+    def remove_worktree(self, name: str, force: bool = False) -> None:
+        """Remove the folder, the git record and the branch clct made. Refuses to lose work unless forced."""
+        if name not in self.repo.list_worktrees():
+            raise WorktreeNotFoundError(f"no worktree named {name!r}")
+        wt = self.repo.lookup_worktree(name)
+        path = Path(wt.path)
+        branch = None
+        if path.is_dir():
+            info = self.get_worktree(name)
+            branch = info.branch
+            if not force:
+                status = self.status(name)
+                problems = []
+                if status.dirty:
+                    problems.append(f"{status.changed_count} uncommitted change(s)")
+                if status.ahead:
+                    problems.append(f"{status.ahead} commit(s) not in {status.base}")
+                if problems:
+                    raise UnsafeRemovalError(f"worktree {name!r} has {' and '.join(problems)}; "
+                                             "commit and merge them, or force the removal")
+            shutil.rmtree(path)
+        wt.prune(True)
+        if branch and self._get(branch, "clctcreated") == "true":
+            found = self.repo.branches.local.get(branch)
+            if found is not None and (force or not self.status_ahead(branch)):
+                found.delete()
+                self._unset(branch)
+
+    def status_ahead(self, branch: str) -> int:
+        base = self._get(branch, "clctbase")
+        if base is None:
+            return 0
+        try:
+            return self.repo.ahead_behind(self._tip(branch), self._tip(base))[0]
+        except GitError:
+            return 0
+
+    def prune(self) -> list[str]:
+        """Forget worktree records whose folders are gone."""
+        pruned = []
+        for name in self.repo.list_worktrees():
+            wt = self.repo.lookup_worktree(name)
+            if wt.is_prunable:
+                wt.prune(True)
+                pruned.append(name)
+        return pruned
+
+    # -- inspecting ------------------------------------------------------------------
+
+    def status(self, name: str) -> WorktreeStatus:
+        info = self.get_worktree(name)
+        _, repo = self._open(name)
+        changed = [FileChange(path, _status_name(flags)) for path, flags in sorted(repo.status().items())
+                   if not flags & FileStatus.IGNORED]
+        ahead = behind = 0
+        if info.base:
+            try:
+                ahead, behind = self.repo.ahead_behind(self.repo.get(info.head).id, self._tip(info.base))
+            except GitError:
+                pass
+        return WorktreeStatus(name, info.branch, info.base, changed, ahead, behind)
+
+    def diff(self, name: str) -> WorktreeDiff:
+        """Everything the worktree changed since it left its base: commits, uncommitted and new files."""
+        info = self.get_worktree(name)
+        _, repo = self._open(name)
+        head = repo.head.target
+        try:
+            since = self.repo.merge_base(head, self._tip(info.base)) or head
+        except GitError:
+            since = head
+        diff = repo[since].tree.diff_to_workdir(flags=_DIFF_FLAGS)
+        diff.find_similar()
+        files = []
+        for patch in diff:
+            delta = patch.delta
+            _, additions, deletions = patch.line_stats
+            files.append(FileDiff(delta.new_file.path, _DELTA_NAMES.get(delta.status_char(), "modified"),
+                                  additions, deletions, patch.text or ""))
+        return WorktreeDiff(name, info.base, files, diff.patch or "")
+
+    # -- changing -----------------------------------------------------------------------
+
+    def commit(self, name: str, message: str) -> str | None:
+        """Commit every change in the worktree (new and deleted files too); None when there is nothing."""
+        _, repo = self._open(name)
+        index = repo.index
+        index.add_all()
+        index.write()
+        tree = index.write_tree()
+        parents = [] if repo.head_is_unborn else [repo.head.target]
+        if parents and repo[parents[0]].tree.id == tree:
+            return None
+        sig = signature(repo)
+        return str(repo.create_commit("HEAD", sig, sig, message.strip() or "clct: agent work", tree, parents))
+
+    def merge(self, name: str, strategy: str = "merge") -> MergeResult:
+        """Merge the worktree's commits into its base branch. A conflict changes nothing and names the paths."""
+        if strategy not in STRATEGIES:
+            raise GitError(f"unknown merge strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+        info = self.get_worktree(name)
+        into = info.base
+        if not self.branch_exists(into):
+            raise GitError(f"{name!r} started from {into[:12]}, which is not a branch; there is nothing to merge into")
+        ours, theirs = self._tip(into), self._tip(info.branch)
+        if ours == theirs or self.repo.descendant_of(ours, theirs):
+            return MergeResult(name, strategy, into, None, f"{into} already has everything from {info.branch}")
+        what = f"merging {info.branch} into {into}"
+        sig = signature(self.repo)
+        fast_forward = self.repo.descendant_of(theirs, ours)
+        if strategy == "rebase":
+            new = theirs if fast_forward else replay(
+                self.repo, commits_between(self.repo, self.repo.merge_base(ours, theirs), theirs), ours, what)
+        elif strategy == "squash":
+            tree = self.repo[theirs].tree.id if fast_forward else merge_tree(self.repo, ours, theirs, what)
+            subjects = [c.message.splitlines()[0] for c in commits_between(self.repo, ours, theirs) if c.message]
+            message = f"Squashed {info.branch}\n\n" + "\n".join(f"* {s}" for s in subjects)
+            new = self.repo.create_commit(None, sig, sig, message, tree, [ours])
+        elif fast_forward:
+            new = theirs
+        else:
+            tree = merge_tree(self.repo, ours, theirs, what)
+            new = self.repo.create_commit(None, sig, sig, f"Merge branch '{info.branch}' into {into}", tree,
+                                          [ours, theirs])
+        self._move_branch(into, ours, new)
+        if strategy == "rebase" and new != theirs:
+            self._move_branch(info.branch, theirs, new)
+        kind = "fast-forward" if fast_forward and strategy != "squash" else strategy
+        return MergeResult(name, strategy, into, str(new), f"{kind}: {info.branch} into {into} at {str(new)[:8]}")
+
+    def rebase_onto(self, name: str, new_base: str) -> str:
+        """Replay the worktree's own commits onto ``new_base``'s tip (restacking a child task)."""
+        info = self.get_worktree(name)
+        head, target = self._tip(info.branch), self._tip(new_base)
+        if self.repo.descendant_of(head, target) or head == target:
+            return str(head)
+        old_base = self._tip(info.base) if info.base else target
+        since = self.repo.merge_base(head, old_base) or self.repo.merge_base(head, target)
+        new = replay(self.repo, commits_between(self.repo, since, head), target, f"restacking {name} onto {new_base}")
+        self._move_branch(info.branch, head, new)
+        return str(new)
+
+    def create_merged_base(self, name: str, branches: list[str]) -> str:
+        """A new branch ``name`` holding a merge of ``branches`` (a task with several parents starts here)."""
+        check_branch(name)
+        if self.branch_exists(name):
+            raise WorktreeExistsError(f"branch {name!r} already exists")
+        if not branches:
+            raise GitError("no branches to merge")
+        head = self._tip(branches[0])
+        sig = signature(self.repo)
+        for branch in branches[1:]:
+            other = self._tip(branch)
+            if other == head or self.repo.descendant_of(head, other):
+                continue
+            if self.repo.descendant_of(other, head):
+                head = other
+                continue
+            tree = merge_tree(self.repo, head, other, f"merging {', '.join(branches)}")
+            head = self.repo.create_commit(None, sig, sig, f"Merge {branch} for {name}", tree, [head, other])
+        self.repo.branches.local.create(name, self.repo[head])
+        self._set(name, "clctcreated", "true")
+        return str(head)
+
+    def _move_branch(self, branch: str, old: pygit2.Oid, new: pygit2.Oid) -> None:
+        """Point ``branch`` at ``new``, updating the files of whichever checkout has it checked out."""
+        checkout = self._checkout_of(branch)
+        if checkout is not None:
+            if checkout.state() != RepositoryState.NONE:
+                raise GitError(f"{checkout.workdir} is in the middle of a merge or rebase; finish it first")
+            changed = {p for p, f in checkout.status().items() if not f & FileStatus.IGNORED}
+            touched = {d.new_file.path for d in self.repo.diff(self.repo[old].tree, self.repo[new].tree).deltas} | \
+                      {d.old_file.path for d in self.repo.diff(self.repo[old].tree, self.repo[new].tree).deltas}
+            overlap = sorted(changed & touched)
+            if overlap:
+                raise MergeConflictError(
+                    f"{checkout.workdir} has uncommitted changes to {', '.join(overlap)}; commit or stash them first",
+                    overlap)
+            checkout.checkout_tree(checkout[new].tree, strategy=CheckoutStrategy.SAFE)
+        self.repo.references[f"refs/heads/{branch}"].set_target(new, f"clct: move {branch}")
+        if checkout is not None:
+            checkout.index.read_tree(checkout[new].tree)
+            checkout.index.write()
+
+    def _checkout_of(self, branch: str) -> pygit2.Repository | None:
+        candidates = [self.repo] + [
+            pygit2.Repository(self.repo.lookup_worktree(n).path)
+            for n in self.repo.list_worktrees()
+            if not self.repo.lookup_worktree(n).is_prunable
+        ]
+        for repo in candidates:
+            if not repo.head_is_unborn and not repo.head_is_detached and repo.head.shorthand == branch:
+                return repo
+        return None
