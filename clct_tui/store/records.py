@@ -13,6 +13,7 @@ class RepoRecord:
     id: int
     path: str
     default_branch: str | None
+    created_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class WorktreeRecord:
 
 @dataclass(frozen=True)
 class AgentRecord:
+    """``state`` is an AgentState value; ``session_id`` is the SDK conversation id used to resume."""
+
     id: str
     repo_id: int
     worktree_id: int | None

@@ -2,73 +2,95 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import peewee as pw
 from playhouse.db_url import connect
+from playhouse.migrate import SchemaMigrator, migrate
 
 from clct_tui.errors import StoreError
-from clct_tui.store.models import MODELS, Meta, database_proxy
+from clct_tui.store.models import Models
 
 SCHEMA_VERSION = 2
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer
     "foreign_keys": 1,
-    "synchronous": "normal",  # durable at each checkpoint; WAL keeps the file consistent after a crash
+    "synchronous": "normal",  # with WAL a crash loses at most the last commits, never consistency
     "busy_timeout": 5000,  # a second clct process waits its turn rather than failing
     "cache_size": -16_000,
 }
 
 
 def _add_run_pid(db: pw.Database) -> None:
-    from playhouse.migrate import SqliteMigrator, migrate
-
-    columns = {c.name for c in db.get_columns("run")}
-    if "pid" not in columns:
-        migrate(SqliteMigrator(db).add_column("run", "pid", pw.IntegerField(null=True)))
+    if "pid" not in {c.name for c in db.get_columns("run")}:
+        migrate(SchemaMigrator.from_database(db).add_column("run", "pid", pw.IntegerField(null=True)))
 
 
-# version -> the step that brings a database from version-1 to it
+# version -> the step that brings a database from version-1 to it. Version 1 is the first set of tables.
 MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: _add_run_pid}
 
 
-def open_database(url: str) -> pw.Database:
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` url (``sqlite:////abs/x.db`` is ``/abs/x.db``); None for other databases."""
+    if not url.startswith("sqlite:///"):
+        return None
+    return Path(url.removeprefix("sqlite:///")).expanduser()
+
+
+def open_database(url: str) -> tuple[pw.Database, Models]:
     """Connect, create what is missing, migrate older schemas. StoreError names the path on failure."""
-    where = url
+    path = sqlite_path(url)
+    where = str(path) if path is not None else url.split("@")[-1]  # never echo a password in the url
+    if path is not None and str(path) in ("", ":memory:"):
+        # Every thread has its own connection, and an in-memory database is per connection.
+        raise StoreError(f"the database url {url!r} must name a file, e.g. sqlite:////home/me/clct.db")
+    db: pw.Database | None = None
     try:
-        if url.startswith("sqlite:///"):
-            path = Path(url.removeprefix("sqlite:///")).expanduser()
-            where = str(path)
+        if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db: pw.Database = pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+            db = pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS)
         else:
             db = connect(url)
-        database_proxy.initialize(db)
+        models = Models(db)
         db.connect(reuse_if_open=True)
         with db.atomic():
-            db.create_tables(MODELS, safe=True)
-            migrate_schema(db)
-    except StoreError:
-        raise
-    except (pw.DatabaseError, pw.OperationalError, OSError) as exc:
-        raise StoreError(f"the database {where} cannot be opened: {exc}") from None
-    return db
+            migrate_schema(db, models)
+            # A write at open finds a read-only file now rather than at the first transcript event.
+            models.Meta.replace(key="opened_at", value=str(time.time())).execute()
+    except (StoreError, pw.DatabaseError, pw.InterfaceError, OSError, ValueError) as exc:
+        if db is not None:
+            db.close()
+        if isinstance(exc, StoreError):
+            raise
+        raise StoreError(f"the database {where} cannot be opened: {exc}; move it aside or point "
+                         f"database_url at another file") from None
+    return db, models
 
 
-def stored_version(db: pw.Database) -> int | None:
-    row = Meta.get_or_none(Meta.key == "schema_version")
+def stored_version(models: Models) -> int | None:
+    row = models.Meta.get_or_none(models.Meta.key == "schema_version")
     return int(row.value) if row else None
 
 
-def migrate_schema(db: pw.Database) -> None:
-    version = stored_version(db)
-    if version is None:  # a new database: the tables were just created at the current version
-        Meta.replace(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+def migrate_schema(db: pw.Database, models: Models) -> None:
+    """Bring the tables to SCHEMA_VERSION: create a new database, or run each step from the stored version."""
+    version = stored_version(models) if db.table_exists("meta") else None
+    if version is None:  # a new database: the tables are created at the current version
+        db.create_tables(models.all, safe=True)
+        _record(models, SCHEMA_VERSION)
         return
     if version > SCHEMA_VERSION:
-        raise StoreError(f"the database was written by a newer clct (schema {version} > {SCHEMA_VERSION}); upgrade clct")
+        raise StoreError(f"the database was written by a newer clct (schema {version} > {SCHEMA_VERSION}); "
+                         "upgrade clct")
     for step in range(version + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[step](db)
-        Meta.replace(key="schema_version", value=str(step)).execute()
+        _record(models, step)
+    # Steps change existing tables; tables that are new since the stored version are simply created.
+    db.create_tables(models.all, safe=True)
+
+
+def _record(models: Models, version: int) -> None:
+    models.Meta.replace(key="schema_version", value=str(version)).execute()

@@ -1,18 +1,26 @@
-"""Store: the one manager of clct's history. Writes go through the writer thread; reads run where called."""
+"""Store: the one manager of clct's history.
+
+Writes go through the writer thread and keep their order; reads run on the
+calling thread over its own connection (WAL lets them run beside the writer).
+Every method is synchronous: the orchestrator calls them with asyncio.to_thread.
+"""
 
 from __future__ import annotations
 
 import datetime
+import enum
 import os
+import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import peewee as pw
 
 from clct_tui.domain import AgentState, EventKind, TranscriptEvent
-from clct_tui.errors import StoreError, TaskGraphError
-from clct_tui.store import models as m
+from clct_tui.errors import StoreError, TaskGraphError, WorktreeExistsError
+from clct_tui.store.models import Models
 from clct_tui.store.records import (
     AgentRecord,
     EventRecord,
@@ -25,65 +33,88 @@ from clct_tui.store.records import (
 from clct_tui.store.schema import open_database
 from clct_tui.store.writer import Writer
 
-_ACTIVE_AGENT_STATES = [AgentState.RUNNING.value, AgentState.WAITING.value, AgentState.QUEUED.value]
+T = TypeVar("T")
+
+RUN_KINDS = ("task", "command", "query", "followup")
+RUN_STATES = ("running", "done", "failed", "interrupted")
+ORPHAN_ERROR = "clct stopped while this run was in progress"
+_ACTIVE_AGENT_STATES = [s.value for s in AgentState if s.is_active]
+
+# Runs started by any Store of this process and not finished yet, per database url: recover() in
+# one store must not interrupt what another store of the same process is running.
+_live_runs: set[tuple[str, int]] = set()
+_live_runs_lock = threading.Lock()
 
 
-def _repo(r: m.Repo) -> RepoRecord:
-    return RepoRecord(r.id, r.path, r.default_branch)
+def _repo(r: Any) -> RepoRecord:
+    return RepoRecord(r.id, r.path, r.default_branch, r.created_at)
 
 
-def _worktree(w: m.Worktree) -> WorktreeRecord:
+def _worktree(w: Any) -> WorktreeRecord:
     return WorktreeRecord(w.id, w.repo_id, w.name, w.path, w.branch, w.base, w.created_at, w.removed_at)
 
 
-def _agent(a: m.Agent) -> AgentRecord:
+def _agent(a: Any) -> AgentRecord:
     return AgentRecord(a.id, a.repo_id, a.worktree_id, a.name, a.model, a.permission_mode, a.session_id, a.state,
                        a.cost_usd, a.input_tokens, a.output_tokens, a.last_prompt, a.created_at, a.updated_at)
 
 
-def _run(r: m.Run, agent_name: str = "") -> RunRecord:
+def _run(r: Any, agent_name: str = "") -> RunRecord:
     return RunRecord(r.id, r.agent_id, r.prompt, r.kind, r.state, r.started_at, r.ended_at, r.result_text, r.error,
                      r.success, r.cost_usd, r.num_turns, r.duration_ms, r.session_id, agent_name)
 
 
-def _event(e: m.Event) -> EventRecord:
+def _event(e: Any) -> EventRecord:
     return EventRecord(e.id, e.run_id, e.seq, EventKind(e.kind), e.text, e.data or {}, e.ts)
 
 
-def _session(s: m.Session) -> SessionRecord:
-    return SessionRecord(s.id, s.repo_id, s.name, s.description, s.status, s.max_budget_usd, s.created_at, s.updated_at)
+def _session(s: Any) -> SessionRecord:
+    return SessionRecord(s.id, s.repo_id, s.name, s.description, s.status, s.max_budget_usd, s.created_at,
+                         s.updated_at)
 
 
-def _task(t: m.Task) -> TaskRecord:
+def _task(t: Any) -> TaskRecord:
     return TaskRecord(t.id, t.session_id, t.name, t.description, t.priority, list(t.depends_on or []),
                       dict(t.context or {}), t.branch, t.base, t.model, t.max_budget_usd, t.max_turns, t.status,
                       t.agent_id, t.output, t.error, t.cost_usd, t.started_at, t.ended_at)
 
 
 class Store:
-    """Everything clct remembers. ``open()`` first; ``close()`` flushes."""
+    """Everything clct remembers. ``open()`` first (or ``with Store(url) as store``); ``close()`` flushes."""
 
     def __init__(self, database_url: str, flush_interval: float = 0.2) -> None:
         self.database_url = database_url
         self.flush_interval = flush_interval
         self.db: pw.Database | None = None
+        # Called on the writer thread when events cannot be written; it must hand off, not block.
+        self.on_error: Callable[[StoreError], None] | None = None
+        self._models: Models | None = None
         self._writer: Writer | None = None
-        self.on_error = None
+        self._started_runs: set[int] = set()  # runs this store started, live until finished or closed
 
     # -- lifecycle -----------------------------------------------------------------
 
     def open(self) -> Store:
         if self.db is None:
-            self.db = open_database(self.database_url)
-            self._writer = Writer(self.db, self.flush_interval)
-            self._writer.on_error = lambda error: self.on_error and self.on_error(error)
+            db, models = open_database(self.database_url)
+            # The opening connection belongs to this thread; the writer opens its own.
+            db.close()
+            self.db, self._models = db, models
+            self._writer = Writer(db, models, self.flush_interval)
+            self._writer.on_error = self._report_error
         return self
 
     def close(self) -> None:
+        """Write everything queued, stop the writer and close this thread's connection."""
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-        self.db = None
+        with _live_runs_lock:  # runs left unfinished can no longer finish: the next recover() takes them
+            _live_runs.difference_update((self.database_url, run_id) for run_id in self._started_runs)
+        self._started_runs.clear()
+        if self.db is not None:
+            self.db.close()  # other threads' read connections close when their thread ends
+            self.db = None
 
     def __enter__(self) -> Store:
         return self.open()
@@ -91,52 +122,81 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _report_error(self, error: StoreError) -> None:
+        if self.on_error is not None:
+            self.on_error(error)
+
     @property
     def writer(self) -> Writer:
         if self._writer is None:
             raise StoreError("the store is not open")
         return self._writer
 
-    def _write(self, fn, *args, **kwargs):
-        return self.writer.call(fn, *args, **kwargs)
+    @property
+    def models(self) -> Models:
+        if self._models is None:
+            raise StoreError("the store is not open")
+        return self._models
 
-    def _read(self, fn, *args, **kwargs):
+    def _write(self, fn: Callable[[], T]) -> T:
+        return self.writer.call(fn)
+
+    def _read(self, fn: Callable[[], T]) -> T:
+        self.models  # noqa: B018 - raises StoreError when closed
         try:
-            return fn(*args, **kwargs)
-        except (pw.DatabaseError, OSError) as exc:
+            return fn()
+        except (pw.DatabaseError, pw.InterfaceError, OSError) as exc:
             raise StoreError(f"the database could not be read: {exc}") from None
 
     def flush(self, timeout: float = 5.0) -> None:
+        """Wait until everything queued is on disk; StoreError if it could not be written."""
         self.writer.flush(timeout)
 
     @property
     def last_error(self) -> StoreError | None:
+        """The last failure to write events, None once a later write succeeded."""
         return self._writer.last_error if self._writer else None
+
+    @property
+    def events_received(self) -> int:
+        return self._writer.events_received if self._writer else 0
+
+    @property
+    def rows_written(self) -> int:
+        return self._writer.rows_written if self._writer else 0
 
     def ping(self) -> None:
         """Prove the database takes a write (for health checks)."""
-        self._write(lambda: m.Meta.replace(key="last_ping", value=str(time.time())).execute())
+        M = self.models
+        self._write(lambda: M.Meta.replace(key="last_ping", value=str(time.time())).execute())
 
     # -- recovery ------------------------------------------------------------------
 
     def recover(self, repo_id: int | None = None) -> list[int]:
-        """Mark runs whose clct process is gone `interrupted`, and their agents. Returns the run ids."""
+        """Mark orphaned runs (their clct process is gone) and active agents without a live run `interrupted`.
+
+        Returns the interrupted run ids. Runs of another live clct process are left alone.
+        """
+        M = self.models
 
         def work() -> list[int]:
-            query = m.Run.select(m.Run.id, m.Run.pid, m.Run.agent).where(m.Run.state == "running")
+            query = M.Run.select(M.Run.id, M.Run.pid, M.Run.agent).where(M.Run.state == "running")
             if repo_id is not None:
-                query = query.join(m.Agent).where(m.Agent.repo == repo_id)
-            orphans = [r for r in query if not _process_alive(r.pid)]
-            ids = [r.id for r in orphans]
+                query = query.join(M.Agent).where(M.Agent.repo == repo_id)
+            with _live_runs_lock:
+                live_here = {run_id for url, run_id in _live_runs if url == self.database_url}
+            ids = [r.id for r in query if _orphaned(r.id, r.pid, live_here)]
             now = time.time()
             if ids:
-                m.Run.update(state="interrupted", ended_at=now, success=False,
-                             error="clct stopped while this run was in progress").where(m.Run.id.in_(ids)).execute()
-            live_agents = {r.agent_id for r in m.Run.select(m.Run.agent).where(m.Run.state == "running")}
-            stale = m.Agent.update(state=AgentState.INTERRUPTED.value, updated_at=now).where(
-                m.Agent.state.in_(_ACTIVE_AGENT_STATES) & m.Agent.id.not_in(live_agents or [""]))
+                M.Run.update(state="interrupted", ended_at=now, success=False, error=ORPHAN_ERROR).where(
+                    M.Run.id.in_(ids)).execute()
+            live_agents = [r.agent_id for r in M.Run.select(M.Run.agent).where(M.Run.state == "running")]
+            stale = M.Agent.update(state=AgentState.INTERRUPTED.value, updated_at=now).where(
+                M.Agent.state.in_(_ACTIVE_AGENT_STATES))
+            if live_agents:
+                stale = stale.where(M.Agent.id.not_in(live_agents))
             if repo_id is not None:
-                stale = stale.where(m.Agent.repo == repo_id)
+                stale = stale.where(M.Agent.repo == repo_id)
             stale.execute()
             return ids
 
@@ -145,8 +205,11 @@ class Store:
     # -- repos and worktrees -----------------------------------------------------------
 
     def ensure_repo(self, path: str, default_branch: str | None) -> RepoRecord:
+        """The repository at ``path``, created on first use; a new default branch is remembered."""
+        M = self.models
+
         def work() -> RepoRecord:
-            repo, created = m.Repo.get_or_create(path=path, defaults={"default_branch": default_branch})
+            repo, created = M.Repo.get_or_create(path=path, defaults={"default_branch": default_branch})
             if not created and default_branch and repo.default_branch != default_branch:
                 repo.default_branch = default_branch
                 repo.save()
@@ -155,100 +218,144 @@ class Store:
         return self._write(work)
 
     def add_worktree(self, repo_id: int, name: str, path: str, branch: str, base: str | None) -> WorktreeRecord:
+        """Record a new worktree. WorktreeExistsError if one of that name is not marked removed."""
+        M = self.models
+
         def work() -> WorktreeRecord:
+            if _active_worktree(M, repo_id, name) is not None:
+                raise WorktreeExistsError(f"a worktree named {name!r} is already recorded for this repository; "
+                                          "remove it first")
             # A name reused after removal gets a new row; the old one keeps its history.
-            return _worktree(m.Worktree.create(repo=repo_id, name=name, path=path, branch=branch, base=base))
+            return _worktree(M.Worktree.create(repo=repo_id, name=name, path=path, branch=branch, base=base))
 
         return self._write(work)
 
     def get_worktree(self, worktree_id: int) -> WorktreeRecord | None:
-        row = self._read(m.Worktree.get_or_none, m.Worktree.id == worktree_id)
+        M = self.models
+        row = self._read(lambda: M.Worktree.get_or_none(M.Worktree.id == worktree_id))
         return _worktree(row) if row else None
 
     def get_worktree_by_name(self, repo_id: int, name: str) -> WorktreeRecord | None:
-        row = self._read(lambda: m.Worktree.select().where(
-            (m.Worktree.repo == repo_id) & (m.Worktree.name == name) & m.Worktree.removed_at.is_null()
-        ).order_by(m.Worktree.id.desc()).first())
+        """The worktree of that name not marked removed, if any."""
+        row = self._read(lambda: _active_worktree(self.models, repo_id, name))
         return _worktree(row) if row else None
 
     def mark_worktree_removed(self, worktree_id: int) -> None:
-        self._write(lambda: m.Worktree.update(removed_at=time.time()).where(m.Worktree.id == worktree_id).execute())
+        M = self.models
+        self._write(lambda: M.Worktree.update(removed_at=time.time()).where(
+            (M.Worktree.id == worktree_id) & M.Worktree.removed_at.is_null()).execute())
 
     def list_worktrees(self, repo_id: int, include_removed: bool = False) -> list[WorktreeRecord]:
-        query = m.Worktree.select().where(m.Worktree.repo == repo_id)
+        M = self.models
+        query = M.Worktree.select().where(M.Worktree.repo == repo_id)
         if not include_removed:
-            query = query.where(m.Worktree.removed_at.is_null())
-        return self._read(lambda: [_worktree(w) for w in query.order_by(m.Worktree.name)])
+            query = query.where(M.Worktree.removed_at.is_null())
+        return self._read(lambda: [_worktree(w) for w in query.order_by(M.Worktree.name, M.Worktree.id)])
 
     # -- agents --------------------------------------------------------------------
 
     def add_agent(self, repo_id: int, worktree_id: int | None, name: str, model: str | None,
                   permission_mode: str) -> AgentRecord:
-        return self._write(lambda: _agent(m.Agent.create(
+        M = self.models
+        return self._write(lambda: _agent(M.Agent.create(
             id=uuid.uuid4().hex, repo=repo_id, worktree=worktree_id, name=name, model=model,
             permission_mode=permission_mode)))
 
     def get_agent(self, agent_id: str) -> AgentRecord | None:
-        row = self._read(m.Agent.get_or_none, m.Agent.id == agent_id)
+        M = self.models
+        row = self._read(lambda: M.Agent.get_or_none(M.Agent.id == agent_id))
         return _agent(row) if row else None
 
     def list_agents(self, repo_id: int | None = None, include_removed: bool = False) -> list[AgentRecord]:
+        """Agents oldest first; an agent whose worktree was removed counts as removed."""
+        M = self.models
+
         def read() -> list[AgentRecord]:
-            query = m.Agent.select(m.Agent).join(m.Worktree, pw.JOIN.LEFT_OUTER)
+            query = M.Agent.select(M.Agent).join(M.Worktree, pw.JOIN.LEFT_OUTER)
             if repo_id is not None:
-                query = query.where(m.Agent.repo == repo_id)
+                query = query.where(M.Agent.repo == repo_id)
             if not include_removed:
-                query = query.where(m.Worktree.removed_at.is_null() & m.Agent.worktree.is_null(False))
-            return [_agent(a) for a in query.order_by(m.Agent.created_at)]
+                query = query.where(M.Worktree.removed_at.is_null())
+            return [_agent(a) for a in query.order_by(M.Agent.created_at, M.Agent.id)]
 
         return self._read(read)
 
     def update_agent(self, agent_id: str, **fields: Any) -> None:
-        fields.setdefault("updated_at", time.time())
-        self._write(lambda: m.Agent.update(**fields).where(m.Agent.id == agent_id).execute())
+        """Set fields by name (``state``, ``session_id``, ``worktree_id``, ...); ``updated_at`` is set too."""
+        M = self.models
+        values = _fields(M.Agent, fields)
+        values.setdefault(M.Agent.updated_at, time.time())
+        self._write(lambda: M.Agent.update(values).where(M.Agent.id == agent_id).execute())
 
     def add_agent_cost(self, agent_id: str, cost_usd: float, input_tokens: int = 0, output_tokens: int = 0) -> None:
-        self._write(lambda: m.Agent.update(
-            cost_usd=m.Agent.cost_usd + cost_usd, input_tokens=m.Agent.input_tokens + input_tokens,
-            output_tokens=m.Agent.output_tokens + output_tokens, updated_at=time.time(),
-        ).where(m.Agent.id == agent_id).execute())
+        M = self.models
+        self._write(lambda: M.Agent.update(
+            cost_usd=M.Agent.cost_usd + cost_usd, input_tokens=M.Agent.input_tokens + input_tokens,
+            output_tokens=M.Agent.output_tokens + output_tokens, updated_at=time.time(),
+        ).where(M.Agent.id == agent_id).execute())
 
     # -- runs and events -------------------------------------------------------------------
 
     def start_run(self, agent_id: str, prompt: str, kind: str = "task") -> RunRecord:
+        """A new run in state ``running``; the agent remembers the prompt as its last."""
+        if kind not in RUN_KINDS:
+            raise ValueError(f"run kind {kind!r} is not one of {', '.join(RUN_KINDS)}")
+        M = self.models
+
         def work() -> RunRecord:
-            run = m.Run.create(agent=agent_id, prompt=prompt, kind=kind, pid=os.getpid())
-            m.Agent.update(last_prompt=prompt, updated_at=time.time()).where(m.Agent.id == agent_id).execute()
+            run = M.Run.create(agent=agent_id, prompt=prompt, kind=kind, pid=os.getpid())
+            M.Agent.update(last_prompt=prompt, updated_at=time.time()).where(M.Agent.id == agent_id).execute()
+            with _live_runs_lock:
+                _live_runs.add((self.database_url, run.id))
+            self._started_runs.add(run.id)
             return _run(run)
 
         return self._write(work)
 
-    def finish_run(self, run_id: int, *, state: str, success: bool, result_text: str | None = None,
+    def finish_run(self, run_id: int, *, state: str, success: bool | None, result_text: str | None = None,
                    error: str | None = None, cost_usd: float = 0.0, num_turns: int = 0, duration_ms: int = 0,
                    session_id: str | None = None) -> None:
-        self._write(lambda: m.Run.update(
-            state=state, success=success, result_text=result_text, error=error, cost_usd=cost_usd,
-            num_turns=num_turns, duration_ms=duration_ms, session_id=session_id, ended_at=time.time(),
-        ).where(m.Run.id == run_id).execute())
+        """End a run. It lands after every event appended to it before this call."""
+        state = _value(state)
+        if state not in RUN_STATES:
+            raise ValueError(f"run state {state!r} is not one of {', '.join(RUN_STATES)}")
+        M = self.models
+
+        def work() -> None:
+            M.Run.update(
+                state=state, success=success, result_text=result_text, error=error, cost_usd=cost_usd,
+                num_turns=num_turns, duration_ms=duration_ms, session_id=session_id, ended_at=time.time(),
+            ).where(M.Run.id == run_id).execute()
+            with _live_runs_lock:
+                _live_runs.discard((self.database_url, run_id))
+            self._started_runs.discard(run_id)
+
+        self._write(work)
 
     def get_run(self, run_id: int) -> RunRecord | None:
-        def read():
-            row = (m.Run.select(m.Run, m.Agent.name).join(m.Agent).where(m.Run.id == run_id).first())
+        M = self.models
+
+        def read() -> RunRecord | None:
+            row = M.Run.select(M.Run, M.Agent.name).join(M.Agent).where(M.Run.id == run_id).first()
             return _run(row, row.agent.name) if row else None
 
         return self._read(read)
 
     def list_runs(self, limit: int = 50, agent_id: str | None = None, search: str | None = None,
                   repo_id: int | None = None) -> list[RunRecord]:
+        """Runs newest first; ``search`` is a case-insensitive substring of the prompt or the result."""
+        M = self.models
+
         def read() -> list[RunRecord]:
-            query = m.Run.select(m.Run, m.Agent.name).join(m.Agent)
+            query = M.Run.select(M.Run, M.Agent.name).join(M.Agent)
             if agent_id is not None:
-                query = query.where(m.Run.agent == agent_id)
+                query = query.where(M.Run.agent == agent_id)
             if repo_id is not None:
-                query = query.where(m.Agent.repo == repo_id)
+                query = query.where(M.Agent.repo == repo_id)
             if search:
-                query = query.where(m.Run.prompt.contains(search) | m.Run.result_text.contains(search))
-            return [_run(r, r.agent.name) for r in query.order_by(m.Run.started_at.desc(), m.Run.id.desc()).limit(limit)]
+                query = query.where(M.Run.prompt.contains(search) | M.Run.result_text.contains(search))
+            query = query.order_by(M.Run.started_at.desc(), M.Run.id.desc()).limit(limit)
+            return [_run(r, r.agent.name) for r in query]
 
         return self._read(read)
 
@@ -261,99 +368,165 @@ class Store:
         self.writer.append_event(run_id, event)
 
     def events(self, run_id: int) -> list[EventRecord]:
+        """The run's events in seq order."""
+        M = self.models
         return self._read(lambda: [_event(e) for e in
-                                   m.Event.select().where(m.Event.run == run_id).order_by(m.Event.seq)])
+                                   M.Event.select().where(M.Event.run == run_id).order_by(M.Event.seq)])
 
     def agent_events(self, agent_id: str, limit: int | None = None) -> list[EventRecord]:
         """The agent's transcript across its runs, oldest first; with ``limit``, only the last rows."""
+        M = self.models
 
         def read() -> list[EventRecord]:
-            run_ids = [r.id for r in m.Run.select(m.Run.id).where(m.Run.agent == agent_id)]
-            if not run_ids:
-                return []
-            query = (m.Event.select().where(m.Event.run.in_(run_ids))
-                     .order_by(m.Event.run.desc(), m.Event.seq.desc()))
-            if limit is not None:
-                query = query.limit(limit)
-            return [_event(e) for e in reversed(list(query))]
+            runs = M.Run.select(M.Run.id).where(M.Run.agent == agent_id).order_by(M.Run.id.desc())
+            if limit is None:
+                query = M.Event.select().where(M.Event.run.in_(runs)).order_by(M.Event.run, M.Event.seq)
+                return [_event(e) for e in query]
+            # Newest run first, each read backwards on the (run, seq) index until enough rows:
+            # never touches another agent's events nor this agent's older ones.
+            newest_first: list[Any] = []
+            for (run_id,) in runs.tuples():
+                if len(newest_first) >= limit:
+                    break
+                newest_first.extend(M.Event.select().where(M.Event.run == run_id)
+                                    .order_by(M.Event.seq.desc()).limit(limit - len(newest_first)))
+            return [_event(e) for e in reversed(newest_first)]
 
+        if limit is not None and limit <= 0:
+            return []
         return self._read(read)
 
     def count_events(self, run_id: int | None = None) -> int:
-        query = m.Event.select()
+        M = self.models
+        query = M.Event.select()
         if run_id is not None:
-            query = query.where(m.Event.run == run_id)
+            query = query.where(M.Event.run == run_id)
         return self._read(query.count)
 
     # -- sessions and tasks ---------------------------------------------------------------
 
     def create_session(self, repo_id: int, name: str, description: str | None = None,
                        max_budget_usd: float | None = None) -> SessionRecord:
-        return self._write(lambda: _session(m.Session.create(
+        M = self.models
+        return self._write(lambda: _session(M.Session.create(
             id=uuid.uuid4().hex, repo=repo_id, name=name, description=description, max_budget_usd=max_budget_usd)))
 
     def update_session(self, session_id: str, **fields: Any) -> None:
-        fields.setdefault("updated_at", time.time())
-        self._write(lambda: m.Session.update(**fields).where(m.Session.id == session_id).execute())
+        M = self.models
+        values = _fields(M.Session, fields)
+        values.setdefault(M.Session.updated_at, time.time())
+        self._write(lambda: M.Session.update(values).where(M.Session.id == session_id).execute())
 
     def get_session(self, session_id: str) -> SessionRecord | None:
-        row = self._read(m.Session.get_or_none, m.Session.id == session_id)
+        M = self.models
+        row = self._read(lambda: M.Session.get_or_none(M.Session.id == session_id))
         return _session(row) if row else None
 
     def get_session_by_name(self, repo_id: int, name: str) -> SessionRecord | None:
-        row = self._read(lambda: m.Session.select().where((m.Session.repo == repo_id) & (m.Session.name == name))
-                         .order_by(m.Session.created_at.desc()).first())
+        """The newest session of that name in the repository."""
+        M = self.models
+        row = self._read(lambda: M.Session.select().where((M.Session.repo == repo_id) & (M.Session.name == name))
+                         .order_by(M.Session.created_at.desc()).first())
         return _session(row) if row else None
 
     def list_sessions(self, repo_id: int | None = None, limit: int = 50) -> list[SessionRecord]:
-        query = m.Session.select()
+        """Sessions newest first."""
+        M = self.models
+        query = M.Session.select()
         if repo_id is not None:
-            query = query.where(m.Session.repo == repo_id)
+            query = query.where(M.Session.repo == repo_id)
         return self._read(lambda: [_session(s) for s in
-                                   query.order_by(m.Session.created_at.desc()).limit(limit)])
+                                   query.order_by(M.Session.created_at.desc()).limit(limit)])
 
     def add_task(self, session_id: str, name: str, description: str, priority: int = 0,
-                 depends_on: list[str] | None = None, context: dict[str, Any] | None = None, **options: Any) -> TaskRecord:
+                 depends_on: list[str] | None = None, context: dict[str, Any] | None = None,
+                 branch: str | None = None, base: str | None = None, model: str | None = None,
+                 max_budget_usd: float | None = None, max_turns: int | None = None) -> TaskRecord:
+        """A pending task of the session. TaskGraphError if the session already has a task of that name."""
+        M = self.models
+
         def work() -> TaskRecord:
-            if m.Task.select().where((m.Task.session == session_id) & (m.Task.name == name)).exists():
+            if M.Task.select().where((M.Task.session == session_id) & (M.Task.name == name)).exists():
                 raise TaskGraphError(f"duplicate task name: {name}")
-            return _task(m.Task.create(session=session_id, name=name, description=description, priority=priority,
-                                       depends_on=list(depends_on or []), context=dict(context or {}), **options))
+            return _task(M.Task.create(
+                session=session_id, name=name, description=description, priority=priority,
+                depends_on=list(depends_on or []), context=dict(context or {}), branch=branch, base=base,
+                model=model, max_budget_usd=max_budget_usd, max_turns=max_turns))
 
         return self._write(work)
 
     def update_task(self, task_id: int, **fields: Any) -> None:
-        self._write(lambda: m.Task.update(**fields).where(m.Task.id == task_id).execute())
+        """Set fields by name (``status``, ``agent_id``, ``output``, ...)."""
+        M = self.models
+        values = _fields(M.Task, fields)
+        self._write(lambda: M.Task.update(values).where(M.Task.id == task_id).execute())
 
     def tasks(self, session_id: str) -> list[TaskRecord]:
-        return self._read(lambda: [_task(t) for t in m.Task.select().where(m.Task.session == session_id)
-                                   .order_by(m.Task.id)])
+        """The session's tasks in the order they were added."""
+        M = self.models
+        return self._read(lambda: [_task(t) for t in M.Task.select().where(M.Task.session == session_id)
+                                   .order_by(M.Task.id)])
 
     # -- cost -----------------------------------------------------------------------
 
     def cost_today(self, repo_id: int | None = None) -> float:
+        """The cost of runs started since local midnight."""
+        M = self.models
         midnight = datetime.datetime.combine(datetime.date.today(), datetime.time()).timestamp()
-        query = m.Run.select(pw.fn.COALESCE(pw.fn.SUM(m.Run.cost_usd), 0)).where(m.Run.started_at >= midnight)
+        query = M.Run.select(pw.fn.COALESCE(pw.fn.SUM(M.Run.cost_usd), 0)).where(M.Run.started_at >= midnight)
         if repo_id is not None:
-            query = query.join(m.Agent).where(m.Agent.repo == repo_id)
+            query = query.join(M.Agent).where(M.Agent.repo == repo_id)
         return float(self._read(query.scalar) or 0.0)
 
     def cost_for_session(self, session_id: str) -> float:
-        query = m.Task.select(pw.fn.COALESCE(pw.fn.SUM(m.Task.cost_usd), 0)).where(m.Task.session == session_id)
+        """The cost of the session's tasks."""
+        M = self.models
+        query = M.Task.select(pw.fn.COALESCE(pw.fn.SUM(M.Task.cost_usd), 0)).where(M.Task.session == session_id)
         return float(self._read(query.scalar) or 0.0)
 
     def cost_for_agent(self, agent_id: str) -> float:
-        query = m.Run.select(pw.fn.COALESCE(pw.fn.SUM(m.Run.cost_usd), 0)).where(m.Run.agent == agent_id)
+        """The cost of the agent's runs."""
+        M = self.models
+        query = M.Run.select(pw.fn.COALESCE(pw.fn.SUM(M.Run.cost_usd), 0)).where(M.Run.agent == agent_id)
         return float(self._read(query.scalar) or 0.0)
 
 
+def _active_worktree(M: Models, repo_id: int, name: str) -> Any:
+    return M.Worktree.select().where(
+        (M.Worktree.repo == repo_id) & (M.Worktree.name == name) & M.Worktree.removed_at.is_null()
+    ).order_by(M.Worktree.id.desc()).first()
+
+
+def _value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _fields(model: type[pw.Model], fields: dict[str, Any]) -> dict[pw.Field, Any]:
+    """Map keyword names (a foreign key by ``agent`` or ``agent_id``) to fields; unknown names are a bug."""
+    values: dict[pw.Field, Any] = {}
+    for key, value in fields.items():
+        field = model._meta.fields.get(key) or model._meta.fields.get(key.removesuffix("_id"))
+        if field is None or field.primary_key or (key.endswith("_id") and not isinstance(field, pw.ForeignKeyField)
+                                                  and key not in model._meta.fields):
+            raise ValueError(f"{model.__name__} has no field {key!r} that can be updated")
+        values[field] = _value(value)
+    return values
+
+
+def _orphaned(run_id: int, pid: int | None, live_here: set[int]) -> bool:
+    if pid == os.getpid():
+        # Runs of an open store of this process are live; others of this pid are from an earlier life.
+        return run_id not in live_here
+    return not _process_alive(pid)
+
+
 def _process_alive(pid: int | None) -> bool:
-    if not pid or pid == os.getpid():
-        return False  # our own runs at open time are leftovers of an earlier life of this pid
+    if not pid:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        return True  # alive, owned by someone else
     return True

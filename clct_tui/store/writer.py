@@ -7,65 +7,83 @@ queued behind them, so a run's result is never on disk before its events.
 
 from __future__ import annotations
 
-import itertools
 import queue
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import peewee as pw
 
 from clct_tui.domain import EventKind, TranscriptEvent
 from clct_tui.errors import StoreError
-from clct_tui.store.models import Event
+from clct_tui.store.models import Models
 
 _COALESCED = (EventKind.TEXT.value, EventKind.THINKING.value)
-_STOP = object()
+_MAX_PENDING = 5000  # a flood is written in slices of this many events, before the interval ends
+_INSERT_CHUNK = 500  # rows per INSERT: 6 columns x 500 stays far below SQLite's bound-parameter limit
 
 
 class Writer:
-    def __init__(self, db: pw.Database, flush_interval: float = 0.2) -> None:
+    """Owns the write connection. Every method but the loop may be called from any thread."""
+
+    def __init__(self, db: pw.Database, models: Models, flush_interval: float = 0.2) -> None:
         self.db = db
+        self.models = models
         self.flush_interval = flush_interval
-        self.events_received = 0
-        self.rows_written = 0
+        self.events_received = 0  # events appended, before coalescing (for benchmarks)
+        self.rows_written = 0  # event rows committed, after coalescing
         self.last_error: StoreError | None = None
+        # Called on the writer thread with every write failure of events; it must not block.
         self.on_error: Callable[[StoreError], None] | None = None
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._pending: list[dict[str, Any]] = []
-        self._seq: dict[int, itertools.count] = {}
-        self._seq_lock = threading.Lock()
+        self._next_seq: dict[int, int] = {}
         self._thread = threading.Thread(target=self._loop, name="clct-store-writer", daemon=True)
         self._thread.start()
 
     # -- called from any thread ----------------------------------------------------------
 
     def append_event(self, run_id: int, event: TranscriptEvent) -> None:
-        with self._seq_lock:
-            counter = self._seq.setdefault(run_id, itertools.count())
-            seq = next(counter)
-        self._queue.put(("event", {"run": run_id, "seq": seq, "kind": event.kind.value, "text": event.text,
-                                   "data": event.data or None, "ts": event.ts}))
+        """Queue one event. Never blocks; seq is given on the writer thread, in queue order."""
+        kind = event.kind.value if isinstance(event.kind, EventKind) else str(event.kind)
+        self._queue.put(("event", {"run": run_id, "seq": None, "kind": kind, "text": event.text or "",
+                                   "data": dict(event.data) if event.data else None, "ts": event.ts}))
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run ``fn`` on the writer thread in a transaction, after everything queued before it."""
+    def call(self, fn: Callable[..., Any], *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Run ``fn`` on the writer thread in one transaction, after everything queued before it."""
         if threading.current_thread() is self._thread:
             return fn(*args, **kwargs)
-        future: Future = Future()
+        future: Future[Any] = Future()
         self._queue.put(("call", (fn, args, kwargs, future)))
-        return future.result()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except FutureTimeout:
+                # A stopped thread would leave the caller waiting forever.
+                if not self._thread.is_alive():
+                    raise StoreError("the store is closed; nothing more can be written") from None
+                if deadline is not None and time.monotonic() > deadline:
+                    raise StoreError(f"the database did not finish writing within {timeout:g} s") from None
 
     def flush(self, timeout: float = 5.0) -> None:
-        self.call(lambda: None)
+        """Wait until everything queued so far is on disk; StoreError if events could not be written."""
+        self.call(_nothing, timeout=timeout)
         if self._pending and self.last_error is not None:
             raise self.last_error
 
     def close(self) -> None:
+        """Write what is queued, then stop the thread and close its connection."""
         if self._thread.is_alive():
-            self._queue.put(("stop", _STOP))
-            self._thread.join(timeout=10)
+            self._queue.put(("stop", None))
+            self._thread.join(timeout=30)
+
+    @property
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
 
     # -- the thread -----------------------------------------------------------------------
 
@@ -75,31 +93,31 @@ class Writer:
             try:
                 kind, item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                self._flush_events()
-                deadline = time.monotonic() + self.flush_interval
-                continue
+                kind, item = "tick", None
             if kind == "event":
                 self.events_received += 1
                 self._pending.append(item)
-                if len(self._pending) >= 5000:
-                    self._flush_events()
-            elif kind == "call":
-                self._flush_events()
+                # Checked per event too: under a steady stream get() never times out.
+                if len(self._pending) < _MAX_PENDING and time.monotonic() < deadline:
+                    continue
+            # A tick, a full batch, a call or stop: the events queued before go first, in order.
+            self._flush_events()
+            deadline = time.monotonic() + self.flush_interval
+            if kind == "call":
                 self._run_call(*item)
-            else:
-                self._flush_events()
+            elif kind == "stop":
                 self.db.close()
                 return
 
-    def _run_call(self, fn, args, kwargs, future: Future) -> None:
+    def _run_call(self, fn: Callable[..., Any], args: tuple, kwargs: dict, future: Future[Any]) -> None:
         try:
             with self.db.atomic():
                 result = fn(*args, **kwargs)
         except StoreError as exc:
             future.set_exception(exc)
-        except (pw.DatabaseError, OSError) as exc:
+        except (pw.DatabaseError, pw.InterfaceError, OSError) as exc:
             future.set_exception(StoreError(f"the database could not be written: {exc}"))
-        except BaseException as exc:  # a bug or bad input: hand it back to the caller as it is
+        except BaseException as exc:  # a bug or bad input (TaskGraphError, ValueError): hand it back as it is
             future.set_exception(exc)
         else:
             future.set_result(result)
@@ -107,31 +125,82 @@ class Writer:
     def _flush_events(self) -> None:
         if not self._pending:
             return
-        rows = coalesce(self._pending)
+        dropped = 0
         try:
-            with self.db.atomic():
-                for i in range(0, len(rows), 500):
-                    Event.insert_many(rows[i:i + 500]).execute()
-        except (pw.DatabaseError, OSError) as exc:
-            error = StoreError(f"transcript events could not be written: {exc}")
-            self.last_error = error
-            if self.on_error is not None:
-                self.on_error(error)
-            return  # kept in memory; tried again at the next tick
+            try:
+                with self.db.atomic():
+                    self._number(self._pending)
+                    rows = coalesce(self._pending)
+                    self._insert(rows)
+            except pw.IntegrityError:
+                # A bad row (an event of a run that does not exist) must not block every later event.
+                rows, dropped = self._insert_row_by_row()
+        except (pw.DatabaseError, pw.InterfaceError, OSError) as exc:
+            self._report(StoreError(f"transcript events could not be written (kept in memory, retrying): {exc}"))
+            return  # kept in memory, with their seq; tried again at the next tick
         self.rows_written += len(rows)
         self._pending = []
-        self.last_error = None
+        if dropped:
+            self._report(StoreError(f"{dropped} transcript events of unknown runs were dropped"))
+        else:
+            self.last_error = None
+
+    def _number(self, rows: list[dict[str, Any]]) -> None:
+        """Give each row the next seq of its run; a run seen for the first time continues after its stored rows."""
+        Event = self.models.Event
+        for row in rows:
+            if row["seq"] is not None:
+                continue  # numbered in an earlier, failed attempt
+            run_id = row["run"]
+            if run_id not in self._next_seq:
+                last = Event.select(pw.fn.MAX(Event.seq)).where(Event.run == run_id).scalar()
+                self._next_seq[run_id] = 0 if last is None else last + 1
+            row["seq"] = self._next_seq[run_id]
+            self._next_seq[run_id] += 1
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        for i in range(0, len(rows), _INSERT_CHUNK):
+            self.models.Event.insert_many(rows[i:i + _INSERT_CHUNK]).execute()
+
+    def _insert_row_by_row(self) -> tuple[list[dict[str, Any]], int]:
+        written: list[dict[str, Any]] = []
+        dropped = 0
+        with self.db.atomic():
+            for row in coalesce(self._pending):
+                try:
+                    with self.db.atomic():  # a savepoint: one bad row is undone alone
+                        self._insert([row])
+                    written.append(row)
+                except pw.IntegrityError:
+                    dropped += 1
+        return written, dropped
+
+    def _report(self, error: StoreError) -> None:
+        self.last_error = error
+        if self.on_error is not None:
+            try:
+                self.on_error(error)
+            except Exception:  # a broken callback must not stop the writer
+                pass
+
+
+def _nothing() -> None:
+    return None
 
 
 def coalesce(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge consecutive text (or thinking) chunks of one block; the concatenated text is unchanged."""
+    """Merge consecutive text (or thinking) chunks of one run and block; the concatenated text is unchanged.
+
+    The merged row keeps the first chunk's seq and ts, so order across kinds is kept.
+    """
     out: list[dict[str, Any]] = []
     for row in rows:
         last = out[-1] if out else None
         if (last is not None and row["kind"] in _COALESCED and last["kind"] == row["kind"]
                 and last["run"] == row["run"] and row["data"] and last["data"]
+                and row["data"].get("block") is not None
                 and row["data"].get("block") == last["data"].get("block")):
-            out[-1] = {**last, "text": last["text"] + row["text"]}
+            last["text"] += row["text"]
         else:
             out.append(dict(row))
     return out
