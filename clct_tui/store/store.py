@@ -113,8 +113,9 @@ class Store:
             _live_runs.difference_update((self.database_url, run_id) for run_id in self._started_runs)
         self._started_runs.clear()
         if self.db is not None:
-            self.db.close()  # other threads' read connections close when their thread ends
+            self.db.close()  # other threads' read connections close with their thread or this database
             self.db = None
+            self._models = None
 
     def __enter__(self) -> Store:
         return self.open()
@@ -505,9 +506,11 @@ def _fields(model: type[pw.Model], fields: dict[str, Any]) -> dict[pw.Field, Any
     """Map keyword names (a foreign key by ``agent`` or ``agent_id``) to fields; unknown names are a bug."""
     values: dict[pw.Field, Any] = {}
     for key, value in fields.items():
-        field = model._meta.fields.get(key) or model._meta.fields.get(key.removesuffix("_id"))
-        if field is None or field.primary_key or (key.endswith("_id") and not isinstance(field, pw.ForeignKeyField)
-                                                  and key not in model._meta.fields):
+        field = model._meta.fields.get(key)
+        if field is None and key.endswith("_id"):
+            foreign_key = model._meta.fields.get(key[:-3])
+            field = foreign_key if isinstance(foreign_key, pw.ForeignKeyField) else None
+        if field is None or field.primary_key:
             raise ValueError(f"{model.__name__} has no field {key!r} that can be updated")
         values[field] = _value(value)
     return values
