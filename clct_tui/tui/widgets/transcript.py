@@ -1,0 +1,552 @@
+"""The transcript pane: one agent's conversation, tailing live as tokens arrive.
+
+Built on the Line API so only visible lines are rendered. Events become *entries*
+(see transcript_entries); each entry renders to Strips lazily, cached per width and
+expansion, and `_tops` holds cumulative line offsets so `render_line` finds its entry
+with a bisect. Appending touches only the changed tail of that list, and a burst of
+appends becomes one refresh per frame.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import ClassVar, Iterable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.timer import Timer
+
+from clct_tui.domain import EventKind, TranscriptEvent
+from clct_tui.tui.widgets.transcript_entries import (
+    ApprovalEntry,
+    Entry,
+    ErrorEntry,
+    FooterEntry,
+    Painter,
+    Palette,
+    PromptEntry,
+    SystemEntry,
+    TextEntry,
+    ThinkingEntry,
+    ToolEntry,
+)
+
+FRAME = 1 / 30  # appends within one frame become one refresh
+STREAM_RENDER_INTERVAL = 0.1  # the growing text block is re-rendered as Markdown at most this often
+STRIP_CACHE_ENTRIES = 2_000  # entries keeping rendered lines; the rest keep only their height
+
+
+class TranscriptView(ScrollView, can_focus=True):
+    """A scrolling, tailing view of transcript events with a cursor over entries."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "transcript--prompt",
+        "transcript--tool",
+        "transcript--tool-name",
+        "transcript--muted",
+        "transcript--thinking",
+        "transcript--error",
+        "transcript--warning",
+        "transcript--success",
+        "transcript--footer",
+        "transcript--system",
+        "transcript--cursor",
+    }
+
+    DEFAULT_CSS = """
+    TranscriptView {
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-gutter: stable;
+        padding: 0 1;
+    }
+    TranscriptView > .transcript--prompt { color: $accent; text-style: bold; }
+    TranscriptView > .transcript--tool { color: $text; }
+    TranscriptView > .transcript--tool-name { color: $text; text-style: bold; }
+    TranscriptView > .transcript--muted { color: $text-muted; }
+    TranscriptView > .transcript--thinking { color: $text-muted; text-style: italic; }
+    TranscriptView > .transcript--error { color: $error; }
+    TranscriptView > .transcript--warning { color: $warning; }
+    TranscriptView > .transcript--success { color: $success; }
+    TranscriptView > .transcript--footer { color: $text-muted; }
+    TranscriptView > .transcript--system { color: $text-muted; text-style: italic; }
+    TranscriptView > .transcript--cursor { background: $accent 25%; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Previous", show=False, id="transcript.cursor_up",
+                tooltip="Move to the previous entry"),
+        Binding("down,j", "cursor_down", "Next", show=False, id="transcript.cursor_down",
+                tooltip="Move to the next entry"),
+        Binding("home", "cursor_first", "First", show=False, id="transcript.first",
+                tooltip="Go to the first entry"),
+        Binding("end", "cursor_last", "Last", show=False, id="transcript.last",
+                tooltip="Go to the last entry and follow new output"),
+        Binding("enter", "toggle", "Expand", id="transcript.toggle",
+                tooltip="Show or fold the details of the entry under the cursor"),
+    ]
+
+    @dataclass
+    class EntryToggled(Message):
+        """An entry was expanded or folded."""
+
+        transcript_view: TranscriptView
+        index: int
+        expanded: bool
+
+        @property
+        def control(self) -> TranscriptView:
+            return self.transcript_view
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._entries: list[Entry] = []
+        self._tools: dict[str, ToolEntry] = {}
+        self._approvals: dict[str, ApprovalEntry] = {}
+        # _tops[i] is the first line of entry i; valid for i <= _laid_out; _tops[-1] is the total height.
+        self._tops: list[int] = [0]
+        self._laid_out = 0
+        self._width = 0
+        self._painter: Painter | None = None
+        self._cached: OrderedDict[int, None] = OrderedDict()  # entries holding strips, least recent first
+        self._cursor: int | None = None
+        self._following = True
+        self._read_only = False
+        self._flush_timer: Timer | None = None
+        self._streaming: TextEntry | None = None  # the last text block while tokens still arrive
+        self._stream_stale = False
+        self._stream_due = True
+        self._stream_timer: Timer | None = None
+        self._scrolling = False  # our own scroll_to calls must not count as the user's
+
+    # -- public API -----------------------------------------------------------------
+
+    @property
+    def entry_count(self) -> int:
+        return len(self._entries)
+
+    @property
+    def following(self) -> bool:
+        """True while the view sits at the end and new content keeps it there."""
+        return self._following
+
+    @property
+    def read_only(self) -> bool:
+        """A history view: opens at the top instead of tailing."""
+        return self._read_only
+
+    @read_only.setter
+    def read_only(self, value: bool) -> None:
+        self._read_only = value
+        self.set_class(value, "-read-only")
+        if value and not self._entries:
+            self._following = False
+
+    @property
+    def cursor(self) -> int | None:
+        """Index of the highlighted entry, if any."""
+        return self._cursor
+
+    @property
+    def render_count(self) -> int:
+        """How many times an entry was rendered to lines (a cache miss); tests use it."""
+        return self._painter.render_count if self._painter is not None else 0
+
+    def append(self, event: TranscriptEvent) -> None:
+        """Add one live event; the screen catches up at most once per frame."""
+        self._add(event, live=True)
+        self._schedule()
+
+    def extend(self, events: Iterable[TranscriptEvent]) -> None:
+        """Add many events at once (history); nothing is rendered until it is visible."""
+        for event in events:
+            self._add(event, live=False)
+        self._schedule()
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._tools.clear()
+        self._approvals.clear()
+        self._tops = [0]
+        self._laid_out = 0
+        self._cached.clear()
+        self._cursor = None
+        self._streaming = None
+        self._stream_stale = False
+        self._following = not self._read_only
+        self.virtual_size = Size(self._width, 0)
+        self._scroll_internally(0)
+        self.refresh()
+
+    def flush(self) -> None:
+        """Apply pending changes now, including the throttled re-render of a streaming block."""
+        self._flush(force=True)
+
+    # -- building entries -------------------------------------------------------------
+
+    def _add(self, event: TranscriptEvent, live: bool) -> None:
+        kind = event.kind
+        data = event.data or {}
+        last = self._entries[-1] if self._entries else None
+        if kind in (EventKind.TEXT, EventKind.THINKING):
+            entry_type = ThinkingEntry if kind is EventKind.THINKING else TextEntry
+            block = event.block
+            if type(last) is entry_type and block is not None and last.block == block:  # type: ignore[union-attr]
+                assert isinstance(last, TextEntry)
+                last.add(event.text)
+                if live:
+                    self._stream(last)
+                else:
+                    self._changed(last)
+                return
+            entry = entry_type(block, event.text)
+            self._push(entry)
+            if live:
+                self._streaming = entry
+            return
+        if kind is EventKind.TOOL_USE:
+            tool_id = data.get("id")
+            existing = self._tools.get(tool_id) if tool_id else None
+            if existing is not None:
+                existing.name = data.get("name") or existing.name
+                existing.input = data.get("input") or existing.input
+                self._changed(existing)
+                return
+            tool = ToolEntry(tool_id, data.get("name") or "tool", data.get("input") or {})
+            if tool_id:
+                self._tools[tool_id] = tool
+            self._push(tool)
+            return
+        if kind is EventKind.TOOL_RESULT:
+            tool = self._tools.get(data.get("tool_use_id") or "")
+            if tool is None:  # a result whose call we never saw (a truncated history)
+                tool = ToolEntry(None, "result", {})
+                self._push(tool)
+            tool.result = event.text
+            tool.is_error = bool(data.get("is_error"))
+            self._changed(tool)
+            return
+        if kind is EventKind.APPROVAL_ASKED:
+            approval = ApprovalEntry(data.get("request_id"), data.get("tool") or "tool", data.get("input") or {})
+            if approval.request_id:
+                self._approvals[approval.request_id] = approval
+            self._push(approval)
+            return
+        if kind is EventKind.APPROVAL_ANSWERED:
+            approval = self._approvals.get(data.get("request_id") or "")
+            if approval is None:
+                approval = ApprovalEntry(data.get("request_id"), data.get("tool") or "tool", {})
+                self._push(approval)
+            approval.answer = (bool(data.get("allow")), str(data.get("reason") or ""))
+            self._changed(approval)
+            return
+        if kind is EventKind.PROMPT:
+            self._push(PromptEntry(event.text))
+        elif kind is EventKind.ERROR:
+            self._push(ErrorEntry(event.text))
+        elif kind is EventKind.RESULT:
+            self._push(FooterEntry(data))
+        else:
+            self._push(SystemEntry(event.text))
+
+    def _push(self, entry: Entry) -> None:
+        if self._streaming is not None:
+            # The block ended: show its final Markdown.
+            finished, self._streaming = self._streaming, None
+            self._stream_stale = False
+            self._changed(finished)
+        entry.index = len(self._entries)
+        if self._entries and self._entries[-1].gap == 0 and isinstance(entry, (TextEntry, PromptEntry, FooterEntry)) \
+                and not isinstance(entry, ThinkingEntry):
+            entry.lead = 1  # a paragraph after a run of one-line items gets air above it
+        self._entries.append(entry)
+
+    def _changed(self, entry: Entry) -> None:
+        entry.changed()
+        self._cached.pop(entry.index, None)
+        self._laid_out = min(self._laid_out, entry.index)
+
+    def _stream(self, entry: TextEntry) -> None:
+        if entry is not self._streaming:
+            self._streaming = entry
+        self._stream_stale = True
+
+    # -- coalescing -------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if self._flush_timer is None and self.is_mounted:
+            self._flush_timer = self.set_timer(FRAME, self._flush, name="transcript flush")
+
+    def on_mount(self) -> None:
+        self._schedule()
+
+    def _flush(self, force: bool = False) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        if self._stream_stale and self._streaming is not None and (force or self._stream_due):
+            self._stream_stale = False
+            self._changed(self._streaming)
+            if not force:
+                self._stream_due = False
+                self._stream_timer = self.set_timer(STREAM_RENDER_INTERVAL, self._stream_tick, name="transcript stream")
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        if width != self._width:
+            self._width = width
+            self._laid_out = 0
+        self._layout()
+        self._settle()
+        self.refresh()
+
+    def _stream_tick(self) -> None:
+        self._stream_due = True
+        self._stream_timer = None
+        if self._stream_stale:
+            self._schedule()
+
+    # -- layout -----------------------------------------------------------------------
+
+    def _layout(self) -> None:
+        """Bring `_tops` up to date from the first changed entry on; O(entries after it)."""
+        entries, tops, width = self._entries, self._tops, self._width
+        start = self._laid_out
+        if start >= len(entries) and len(tops) == len(entries) + 1:
+            return
+        del tops[start + 1:]
+        total = tops[start]
+        for entry in entries[start:]:
+            total += entry.height(width)
+            tops.append(total)
+        self._laid_out = len(entries)
+        if self.virtual_size != Size(width, total):
+            self.virtual_size = Size(width, total)
+
+    def _entry_at(self, line: int) -> int:
+        """Index of the entry holding `line` (the last entry for lines past the end)."""
+        return max(0, min(bisect_right(self._tops, line) - 1, len(self._entries) - 1))
+
+    def _settle(self) -> None:
+        """Render the entries in view so their heights are exact, then keep the view in place.
+
+        Tailing keeps the end in view; otherwise the entry at the top stays put while
+        heights around it change from estimates to measured values.
+        """
+        if not self._entries:
+            return
+        view_height = self.scrollable_content_region.height
+        anchor: tuple[int, int] | None = None
+        if not self._following:
+            top = int(self.scroll_y)
+            index = self._entry_at(top)
+            anchor = (index, top - self._tops[index])
+        y = 0
+        for _ in range(8):
+            if anchor is None:
+                y = max(0, self._tops[-1] - view_height)
+            else:
+                y = self._tops[anchor[0]] + anchor[1]
+            changed = False
+            index = self._entry_at(y)
+            while index < len(self._entries) and self._tops[index] < y + view_height:
+                changed = self._measure(index) or changed
+                index += 1
+            if not changed:
+                break
+            self._layout()
+        if int(self.scroll_y) != y or self._following:
+            self._scroll_internally(y)
+
+    def _scroll_internally(self, y: int) -> None:
+        self._scrolling = True
+        try:
+            self.scroll_to(y=y, animate=False, immediate=True, force=True)
+        finally:
+            self._scrolling = False
+
+    def _measure(self, index: int) -> bool:
+        """Render entry `index`; True when its height differs from the layout (which is then marked stale)."""
+        height = len(self._strips(index))
+        if index + 1 < len(self._tops) and height == self._tops[index + 1] - self._tops[index]:
+            return False
+        self._laid_out = min(self._laid_out, index)
+        return True
+
+    def _strips(self, index: int) -> list[Strip]:
+        entry = self._entries[index]
+        painter = self._get_painter()
+        if entry.has_strips:
+            self._cached.move_to_end(index)
+        strips = entry.strips(painter, self._width)
+        if index not in self._cached:
+            self._cached[index] = None
+            while len(self._cached) > STRIP_CACHE_ENTRIES:
+                evicted, _ = self._cached.popitem(last=False)
+                self._entries[evicted].drop_strips()
+        return strips
+
+    def _get_painter(self) -> Painter:
+        if self._painter is None:
+            self._painter = Painter(self.app.console, self._palette())
+        return self._painter
+
+    def _palette(self) -> Palette:
+        def style(name: str) -> Style:
+            # Not partial: partial styles drop the alpha blending that $text-muted and friends rely on.
+            return self.get_component_rich_style(f"transcript--{name}")
+
+        return Palette(
+            base=self.rich_style,
+            prompt=style("prompt"),
+            tool=style("tool"),
+            tool_name=style("tool-name"),
+            muted=style("muted"),
+            thinking=style("thinking"),
+            error=style("error"),
+            warning=style("warning"),
+            success=style("success"),
+            footer=style("footer"),
+            system=style("system"),
+            cursor=Style(bgcolor=style("cursor").bgcolor),
+            code_theme="monokai" if self.app.current_theme.dark else "default",
+        )
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        # A theme change: every cached line carries old colours. Heights stay valid.
+        if self._painter is not None:
+            self._painter.palette = self._palette()
+        for index in self._cached:
+            self._entries[index].drop_strips()
+        self._cached.clear()
+        self.refresh()
+
+    # -- Line API ---------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        line = int(self.scroll_y) + y
+        painter = self._get_painter()
+        # _tops may trail a change by a frame; until the flush it still describes a whole earlier layout.
+        laid_out = len(self._tops) - 1
+        if laid_out == 0 or line >= self._tops[-1] or width != self._width:
+            if width != self._width:
+                self._schedule()
+            return painter.blank(width)
+        index = min(bisect_right(self._tops, line) - 1, laid_out - 1)
+        entry = self._entries[index]
+        if self._measure(index):
+            # Rendered here first and the estimate was off: lay out again next frame.
+            self._schedule()
+        strips = self._strips(index)
+        offset = line - self._tops[index]
+        if offset >= len(strips):
+            return painter.blank(width)
+        strip = strips[offset]
+        if index == self._cursor and self.has_focus and entry.lead <= offset < len(strips) - entry.gap:
+            strip = Strip(Segment.apply_style(strip, post_style=painter.palette.cursor), strip.cell_length)
+        return strip
+
+    # -- scrolling and follow mode ------------------------------------------------------
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._scrolling:
+            return
+        self._following = round(new_value) >= self.max_scroll_y
+        if round(old_value) != round(new_value) and self._width:
+            # Newly visible entries get their exact heights before they are painted.
+            self._scrolling = True
+            try:
+                self._layout()
+                self._settle()
+            finally:
+                self._scrolling = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._flush(force=True)
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.refresh()
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.refresh()
+
+    # -- cursor and expansion -----------------------------------------------------------
+
+    def _move_cursor(self, index: int) -> None:
+        if not self._entries:
+            return
+        index = max(0, min(index, len(self._entries) - 1))
+        self._cursor = index
+        self._layout()
+        if self._measure(index):
+            self._layout()
+        top = self._tops[index]
+        region = Region(0, top, max(1, self._width), max(1, self._tops[index + 1] - top))
+        self.scroll_to_region(region, animate=False, immediate=True, x_axis=False, force=True)
+        self.refresh()
+
+    def action_cursor_down(self) -> None:
+        if self._cursor is None:
+            self._move_cursor(self._entry_at(int(self.scroll_y)))
+        else:
+            self._move_cursor(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        if self._cursor is None:
+            bottom = int(self.scroll_y) + self.scrollable_content_region.height - 1
+            self._move_cursor(self._entry_at(bottom))
+        else:
+            self._move_cursor(self._cursor - 1)
+
+    def action_cursor_first(self) -> None:
+        self._move_cursor(0)
+        self._scroll_internally(0)
+        self._following = self.max_scroll_y == 0
+
+    def action_cursor_last(self) -> None:
+        if not self._entries:
+            return
+        self._cursor = len(self._entries) - 1
+        self._following = True
+        self._flush(force=True)
+
+    def action_toggle(self) -> None:
+        if self._cursor is None:
+            return
+        self.toggle(self._cursor)
+
+    def toggle(self, index: int) -> None:
+        """Expand or fold entry `index`, if it has details to show."""
+        entry = self._entries[index]
+        if not entry.expandable:
+            return
+        entry.expanded = not entry.expanded
+        self._changed(entry)
+        self._flush(force=True)
+        self.post_message(self.EntryToggled(self, index, entry.expanded))
+
+    def is_expanded(self, index: int) -> bool:
+        return self._entries[index].expanded
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or not self._entries or not self._laid_out:
+            return
+        line = int(self.scroll_y) + offset.y
+        if line >= self._tops[self._laid_out]:
+            return
+        index = self._entry_at(line)
+        self._cursor = index
+        self.refresh()
+        self.toggle(index)
