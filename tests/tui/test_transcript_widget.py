@@ -339,3 +339,29 @@ async def test_clear_empties_the_view():
         await settle(pilot, view)
         assert view.entry_count == 0 and view.virtual_size.height == 0
         assert set(screen(view)) == {""}
+
+
+async def test_follow_mode_survives_animated_scrolling():
+    app = TranscriptApp(system_notes(200))
+    app.animation_level = "full"
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        await settle(pilot, view)
+        await pilot.press("pageup")
+        await pilot.wait_for_scheduled_animations()
+        assert not view.following
+        await pilot.press("pagedown")
+        await pilot.wait_for_scheduled_animations()
+        await settle(pilot, view)
+        assert view.following and view.scroll_y == view.max_scroll_y
+
+
+async def test_streamed_text_reaches_the_screen_without_being_flushed():
+    app = TranscriptApp()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        for chunk in text_chunks("m1:0", "hello there, streaming world", size=4):
+            view.append(chunk)
+            await pilot.pause()
+        await pilot.pause(0.3)  # longer than one frame plus the Markdown throttle
+        assert screen(view)[0] == "hello there, streaming world"

@@ -78,6 +78,7 @@ class TranscriptApp(App[None]):
 
     def __init__(self, events: Iterable[TranscriptEvent] = (), *, read_only: bool = False) -> None:
         super().__init__()
+        self.animation_level = "none"  # snapshots must not catch a scroll half-way
         self._events = list(events)
         self._read_only = read_only
 

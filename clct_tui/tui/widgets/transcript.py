@@ -344,32 +344,37 @@ class TranscriptView(ScrollView, can_focus=True):
         if not self._entries:
             return
         view_height = self.scrollable_content_region.height
-        anchor: tuple[int, int] | None = None
+        anchor: tuple[int, float] | None = None
         if not self._following:
-            top = int(self.scroll_y)
-            index = self._entry_at(top)
-            anchor = (index, top - self._tops[index])
-        y = 0
+            # Keep the fraction: this may run during a scroll animation, which must not be nudged.
+            index = self._entry_at(int(self.scroll_y))
+            anchor = (index, self.scroll_y - self._tops[index])
+        y: float = 0
         for _ in range(8):
             if anchor is None:
                 y = max(0, self._tops[-1] - view_height)
             else:
                 y = self._tops[anchor[0]] + anchor[1]
             changed = False
-            index = self._entry_at(y)
+            index = self._entry_at(int(y))
             while index < len(self._entries) and self._tops[index] < y + view_height:
                 changed = self._measure(index) or changed
                 index += 1
             if not changed:
                 break
             self._layout()
-        if int(self.scroll_y) != y or self._following:
-            self._scroll_internally(y)
+        self._scroll_internally(y)
 
-    def _scroll_internally(self, y: int) -> None:
+    def _scroll_internally(self, y: float) -> None:
+        # Set the reactives directly: scroll_to() would stop a running scroll animation, and this
+        # may run inside that animation's own step (a watcher of scroll_y).
+        y = max(0, min(y, self.max_scroll_y))
+        if self.scroll_y == y and self.scroll_target_y == y:
+            return
         self._scrolling = True
         try:
-            self.scroll_to(y=y, animate=False, immediate=True, force=True)
+            self.scroll_target_y = y
+            self.scroll_y = y
         finally:
             self._scrolling = False
 
@@ -434,7 +439,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        line = int(self.scroll_y) + y
+        line = self.scroll_offset.y + y
         painter = self._get_painter()
         # _tops may trail a change by a frame; until the flush it still describes a whole earlier layout.
         laid_out = len(self._tops) - 1
@@ -543,7 +548,7 @@ class TranscriptView(ScrollView, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None or not self._entries or not self._laid_out:
             return
-        line = int(self.scroll_y) + offset.y
+        line = self.scroll_offset.y + offset.y
         if line >= self._tops[self._laid_out]:
             return
         index = self._entry_at(line)
