@@ -44,6 +44,9 @@ class Orchestrator:
         self._slots = asyncio.Semaphore(self.config.max_concurrent_instances)
         self.running_count = 0
         self.peak_running = 0
+        # libgit2 takes .git/config.lock for worktree and branch writes; concurrent calls from
+        # threads would fail to take it, so every git call goes through this one lock.
+        self._git_lock = asyncio.Lock()
         self._writes: asyncio.Queue[tuple[str, tuple, dict]] | None = None
         self._write_task: asyncio.Task | None = None
         self._opened = False
@@ -174,6 +177,12 @@ class Orchestrator:
             finally:
                 self._writes.task_done()
 
+    async def git_call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Run one WorktreeManager method off the loop, one git operation at a time."""
+        wm = self._git()
+        async with self._git_lock:
+            return await asyncio.to_thread(getattr(wm, method), *args, **kwargs)
+
     # -- the concurrency limit -------------------------------------------------------
 
     @contextlib.asynccontextmanager
@@ -202,16 +211,18 @@ class Orchestrator:
         max_turns: int | None = None,
     ) -> ClaudeInstance:
         """Make a worktree (copying .worktreeinclude files, running the setup command) and an agent in it."""
-        wm = self._git()
         taken = {i.worktree.name for i in self._instances.values()}
         name = worktree_name or unique_name(slugify(prompt or "agent"), taken | self._branch_names())
         base = base_branch or self.config.default_branch
-        info = await asyncio.to_thread(wm.create_worktree, name, branch, base, reuse)
+        info = await self.git_call("create_worktree", name, branch, base, reuse)
         try:
             await self._run_setup_command(info.path)
         except AgentError:
-            await asyncio.to_thread(wm.remove_worktree, name, True)
+            await self.git_call("remove_worktree", name, True)
             raise
+        stale = await self.store_call("get_worktree_by_name", self.repo_id, info.name)
+        if stale is not None:  # removed outside clct; git just made a new one under its name
+            await self.store_call("mark_worktree_removed", stale.id)
         wt = await self.store_call("add_worktree", self.repo_id, info.name, str(info.path), info.branch, info.base)
         agent = await self.store_call(
             "add_agent", self.repo_id, wt.id, info.name, model or self.config.claude_model, self.config.permission_mode
@@ -266,7 +277,7 @@ class Orchestrator:
             raise AgentError(f"agent {instance.name} is {instance.state.value}; interrupt it first or force the removal")
         if remove_worktree:
             # Git refuses before touching anything when work would be lost, so a refusal changes nothing.
-            await asyncio.to_thread(self._git().remove_worktree, instance.worktree.name, force)
+            await self.git_call("remove_worktree", instance.worktree.name, force)
         await instance.stop()
         if remove_worktree:
             wt = await self.store_call("get_worktree_by_name", self.repo_id, instance.worktree.name)
@@ -283,18 +294,18 @@ class Orchestrator:
         return self.worktrees
 
     async def status(self, instance_id: str):
-        return await asyncio.to_thread(self._git().status, self.require_instance(instance_id).worktree.name)
+        return await self.git_call("status", self.require_instance(instance_id).worktree.name)
 
     async def diff(self, instance_id: str):
-        return await asyncio.to_thread(self._git().diff, self.require_instance(instance_id).worktree.name)
+        return await self.git_call("diff", self.require_instance(instance_id).worktree.name)
 
     async def commit(self, instance_id: str, message: str) -> str | None:
-        sha = await asyncio.to_thread(self._git().commit, self.require_instance(instance_id).worktree.name, message)
+        sha = await self.git_call("commit", self.require_instance(instance_id).worktree.name, message)
         self.publish(WorktreeChanged(instance_id))
         return sha
 
     async def merge(self, instance_id: str, strategy: str = "merge"):
-        result = await asyncio.to_thread(self._git().merge, self.require_instance(instance_id).worktree.name, strategy)
+        result = await self.git_call("merge", self.require_instance(instance_id).worktree.name, strategy)
         self.publish(WorktreeChanged(instance_id))
         return result
 
@@ -361,7 +372,7 @@ class Orchestrator:
                 kept.append({"name": name, "reason": f"active within the last {max_age_hours:g} h"})
                 continue
             try:
-                status = await asyncio.to_thread(wm.status, name)
+                status = await self.git_call("status", name)
             except ClctError as exc:
                 kept.append({"name": name, "reason": str(exc)})
                 continue
@@ -374,7 +385,7 @@ class Orchestrator:
             removed.append(name)
             if not dry_run:
                 await self.remove_instance(instance.instance_id, remove_worktree=True)
-        pruned = [] if dry_run else await asyncio.to_thread(wm.prune)
+        pruned = [] if dry_run else await self.git_call("prune")
         return {"removed": removed, "kept": kept, "pruned": pruned, "dry_run": dry_run}
 
     async def history(self, limit: int = 50, search: str | None = None) -> list:

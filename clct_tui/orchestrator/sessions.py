@@ -208,9 +208,7 @@ class SessionManager:
             existing = self._orch.get_instance(task.agent_id)
             if existing is not None:
                 return existing
-        wm = self._orch.worktrees
-        assert wm is not None
-        taken = {w.name for w in await asyncio.to_thread(wm.list_worktrees)}
+        taken = {w.name for w in await self._orch.git_call("list_worktrees")}
         name = unique_name(f"{slugify(session.name, 3, 20)}-{slugify(spec.name, 4, 30)}", taken)
         parents = [branches[d] for d in spec.dependencies]
         base = spec.base
@@ -221,7 +219,7 @@ class SessionManager:
         elif len(parents) > 1:
             # Several parents: the task starts from a merge of all their branches.
             branch = branch or name
-            await asyncio.to_thread(wm.create_merged_base, branch, parents)
+            await self._orch.git_call("create_merged_base", branch, parents)
             base, reuse = parents[0], True
         return await self._orch.create_instance(
             worktree_name=name, branch=branch, base_branch=base, model=spec.model, reuse=reuse,
@@ -285,7 +283,7 @@ class SessionManager:
         instance = self._orch.get_instance(task.agent_id) if task.agent_id else None
         if instance is None or not parent.branch:
             raise TaskGraphError(f"task {task_name!r} or its parent has not run yet")
-        head = await asyncio.to_thread(self._orch.worktrees.rebase_onto, instance.worktree.name, parent.branch)
+        head = await self._orch.git_call("rebase_onto", instance.worktree.name, parent.branch)
         return head
 
     async def merge_session(self, session_id: str, strategy: str = "merge") -> list:

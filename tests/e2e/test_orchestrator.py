@@ -129,8 +129,8 @@ async def test_a_sequential_workflow_shares_one_worktree(scripted_api, git_repo,
 
 
 async def test_an_approved_bash_call_runs_and_a_denied_one_does_not(scripted_api, git_repo, config):
-    scripted_api.script("run it", [tool_use("Bash", {"command": "touch approved.txt"}), text("ran")])
-    scripted_api.script("try it", [tool_use("Bash", {"command": "touch denied.txt"}), text("gave up")])
+    scripted_api.script("run it", [tool_use("Bash", {"command": "python3 -c \"open('approved.txt', 'w')\""}), text("ran")])
+    scripted_api.script("try it", [tool_use("Bash", {"command": "python3 -c \"open('denied.txt', 'w')\""}), text("gave up")])
     async with Orchestrator(git_repo, config) as orch:
         agent = await orch.create_instance(worktree_name="bash")
         answers = iter([True, False])
