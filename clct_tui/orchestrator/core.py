@@ -14,13 +14,13 @@ from typing import Any
 
 from clct_tui.agents import cli_status
 from clct_tui.config import Config
-from clct_tui.domain import AgentState
+from clct_tui.domain import AgentState, TranscriptEvent
 from clct_tui.errors import AgentError, ClctError, NotFoundError, StoreError
 from clct_tui.git import WorktreeManager
 from clct_tui.orchestrator.events import AgentAdded, AgentRemoved, EngineEvent, EngineFailure, WorktreeChanged
 from clct_tui.orchestrator.instance import ClaudeInstance
 from clct_tui.orchestrator.naming import slugify, unique_name
-from clct_tui.store import Store
+from clct_tui.store import EventRecord, RunRecord, Store
 
 Subscriber = Callable[[EngineEvent], None]
 
@@ -388,11 +388,33 @@ class Orchestrator:
         pruned = [] if dry_run else await self.git_call("prune")
         return {"removed": removed, "kept": kept, "pruned": pruned, "dry_run": dry_run}
 
-    async def history(self, limit: int = 50, search: str | None = None) -> list:
+    async def history(self, limit: int = 50, search: str | None = None) -> list[RunRecord]:
+        """This repository's runs, newest first; ``search`` matches prompts and results."""
         return await self.store_call("list_runs", limit=limit, search=search, repo_id=self.repo_id)
 
-    async def transcript(self, instance_id: str, limit: int | None = None) -> list:
+    async def run_info(self, run_id: int) -> RunRecord:
+        await self.drain_writes()
+        run = await self.store_call("get_run", run_id)
+        if run is None:
+            raise NotFoundError(f"no run with id {run_id}; `clct history` lists them")
+        return run
+
+    async def run_transcript(self, run_id: int) -> list[TranscriptEvent]:
+        """One run's transcript as it was stored (token deltas already joined)."""
+        await asyncio.to_thread(self._flush_store)
+        return [e.to_event() for e in await self.store_call("events", run_id)]
+
+    async def transcript(self, instance_id: str, limit: int | None = None) -> list[EventRecord]:
+        """The agent's transcript across its runs, oldest first; with ``limit``, only the last rows."""
         return await self.store_call("agent_events", instance_id, limit=limit)
+
+    async def last_prompt(self, instance_id: str) -> str | None:
+        run = await self.store_call("last_run", instance_id)
+        return run.prompt if run is not None else None
+
+    def _flush_store(self) -> None:
+        if self.store is not None:
+            self.store.flush()
 
     async def cost_today(self) -> float:
         return await self.store_call("cost_today", self.repo_id)

@@ -283,9 +283,7 @@ class ClctApp(App[None]):
         view = self.query_one("#transcript", TranscriptView)
         view.clear()
         # Runs of this session come from memory (complete, live); older ones from the database.
-        view.extend(
-            TranscriptEvent(EventKind(r.kind), r.text, r.data, r.ts) for r in stored if r.run_id not in self._live_runs
-        )
+        view.extend(r.to_event() for r in stored if r.run_id not in self._live_runs)
         view.extend(self._live.get(agent_id, []))
 
     @on(WorktreeList.PromptRequested)
@@ -484,7 +482,8 @@ class ClctApp(App[None]):
         self.push_screen(HistoryScreen(self, clock=self.show_clock))
 
     async def history_rows(self, search: str | None = None) -> list[HistoryRow]:
-        return await self.orchestrator.history_rows(limit=500, search=search)
+        runs = await self.orchestrator.history(limit=500, search=search)
+        return [HistoryRow(r.id, r.agent_id, r.agent_name, r.started_at, r.state, r.cost_usd, r.prompt) for r in runs]
 
     async def run_events(self, run_id: int) -> list[TranscriptEvent]:
         return await self.orchestrator.run_transcript(run_id)
