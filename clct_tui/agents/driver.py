@@ -100,6 +100,10 @@ class AgentDriver:
         client = ClaudeSDKClient(self._sdk_options())
         try:
             await client.connect()
+        except asyncio.CancelledError:
+            # Cancelled while the process starts (the app quits): never leave it running.
+            await _quietly(client.disconnect())
+            raise
         except sdk.CLINotFoundError:
             raise CLINotFoundError(NOT_FOUND_HELP) from None
         except (sdk.CLIConnectionError, sdk.ProcessError, OSError) as exc:

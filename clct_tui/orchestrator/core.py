@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shlex
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from clct_tui.orchestrator.instance import ClaudeInstance
 from clct_tui.orchestrator.naming import slugify, unique_name
 from clct_tui.store import EventRecord, RunRecord, Store
 
+log = logging.getLogger(__name__)
 Subscriber = Callable[[EngineEvent], None]
 
 
@@ -133,7 +135,7 @@ class Orchestrator:
             try:
                 callback(event)
             except Exception:  # a broken subscriber must not stop the agents
-                pass
+                log.exception("subscriber %r failed on %r", callback, event)
 
     def _on_store_error(self, error: StoreError) -> None:
         # Called from the writer thread: hop onto the loop before publishing.

@@ -48,9 +48,9 @@ def text(answer: str, chunk_size: int = 8, delay: float = 0.0) -> Reply:
     return Reply("text", text=answer, chunk_size=max(1, chunk_size), delay=delay)
 
 
-def tool_use(name: str, tool_input: dict[str, Any]) -> Reply:
-    """A tool call; the CLI runs it (or asks for approval) and sends the result back."""
-    return Reply("tool_use", tool=name, input=tool_input)
+def tool_use(name: str, tool_input: dict[str, Any], say: str = "", delay: float = 0.0) -> Reply:
+    """A tool call, after the words in ``say`` if any; the CLI runs it (or asks first) and sends the result back."""
+    return Reply("tool_use", text=say, tool=name, input=tool_input, delay=delay)
 
 
 def status(code: int, times: int = 1) -> Reply:
@@ -98,7 +98,7 @@ def user_texts(message: dict[str, Any]) -> list[str]:
 class ScriptedAPI:
     """The server. Thread-safe; start() / stop() or use as a context manager."""
 
-    def __init__(self, default: Callable[[str], Reply] | None = None) -> None:
+    def __init__(self, default: Callable[[str], Reply | list[Reply]] | None = None) -> None:
         self._scripts: list[_Script] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -180,7 +180,15 @@ class ScriptedAPI:
                     if script.match and script.match in words:
                         turn = sum(1 for m in messages[start:] if m.get("role") == "assistant")
                         return script.match, self._reply_at(script, turn)
-        return candidates[0][0][:40], self.default(candidates[0][0])
+            words, start = candidates[0]
+            fallback = self.default(words)
+            if isinstance(fallback, Reply):
+                return words[:40], fallback
+            # A list is a script made for these words: kept, so the tool results that follow continue it.
+            script = _Script(words, list(fallback))
+            self._scripts.append(script)
+            turn = sum(1 for m in messages[start:] if m.get("role") == "assistant")
+            return words, self._reply_at(script, turn)
 
     def _reply_at(self, script: _Script, turn: int) -> Reply:
         """The reply for the ``turn``-th assistant turn; faults are served first, without taking a turn."""
@@ -280,6 +288,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._stream_message(key, reply, body)
 
+    def _stream_text(self, key: str, reply: Reply, answer: str, index: int) -> None:
+        """A text block's start and deltas (half of them for a cut stream); the caller ends the block."""
+        api, out = self.api, self.wfile
+        out.write(_sse("content_block_start", {"type": "content_block_start", "index": index,
+                                               "content_block": {"type": "text", "text": ""}}))
+        chunks = [answer[i:i + reply.chunk_size] for i in range(0, len(answer), reply.chunk_size)]
+        if reply.kind == "cut":
+            chunks = chunks[: max(1, len(chunks) // 2)]
+        for chunk in chunks:
+            out.write(_sse("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                   "delta": {"type": "text_delta", "text": chunk}}))
+            with api._lock:
+                api.sent_text[key] = api.sent_text.get(key, "") + chunk
+            if reply.delay:
+                out.flush()
+                time.sleep(reply.delay)
+
     def _stream_message(self, key: str, reply: Reply, body: dict[str, Any]) -> None:
         api = self.api
         self.send_response(200)
@@ -303,31 +328,24 @@ class _Handler(BaseHTTPRequestHandler):
                     pass
                 return
             if reply.kind == "tool_use":
+                index = 0
+                if reply.text:
+                    self._stream_text(key, reply, reply.text, index)
+                    out.write(_sse("content_block_stop", {"type": "content_block_stop", "index": index}))
+                    index += 1
                 tool_id = f"toolu_{uuid.uuid4().hex[:20]}"
-                out.write(_sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
+                out.write(_sse("content_block_start", {"type": "content_block_start", "index": index, "content_block": {
                     "type": "tool_use", "id": tool_id, "name": reply.tool, "input": {}}}))
                 raw = json.dumps(reply.input)
                 for i in range(0, len(raw), 64):
-                    out.write(_sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {
+                    out.write(_sse("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {
                         "type": "input_json_delta", "partial_json": raw[i:i + 64]}}))
-                out.write(_sse("content_block_stop", {"type": "content_block_stop", "index": 0}))
+                out.write(_sse("content_block_stop", {"type": "content_block_stop", "index": index}))
                 stop_reason = "tool_use"
                 tokens = max(1, len(raw) // 4)
             else:
-                out.write(_sse("content_block_start", {"type": "content_block_start", "index": 0,
-                                                       "content_block": {"type": "text", "text": ""}}))
                 answer = reply.text
-                chunks = [answer[i:i + reply.chunk_size] for i in range(0, len(answer), reply.chunk_size)]
-                if reply.kind == "cut":
-                    chunks = chunks[: max(1, len(chunks) // 2)]
-                for chunk in chunks:
-                    out.write(_sse("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                                           "delta": {"type": "text_delta", "text": chunk}}))
-                    with api._lock:
-                        api.sent_text[key] = api.sent_text.get(key, "") + chunk
-                    if reply.delay:
-                        out.flush()
-                        time.sleep(reply.delay)
+                self._stream_text(key, reply, answer, 0)
                 if reply.kind == "cut":
                     out.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)

@@ -98,9 +98,11 @@ class ClctApp(App[None]):
         self._plan_name: str | None = None
         self._engine_ready = asyncio.Event()
         self._quitting = False
+        # Engine events arrive while dialogs are open; they always update the main screen's panes.
+        self.main = MainScreen()
 
     def get_default_screen(self) -> MainScreen:
-        return MainScreen()
+        return self.main
 
     # -- start-up ------------------------------------------------------------------
 
@@ -117,7 +119,9 @@ class ClctApp(App[None]):
         else:
             self.notify(f"theme {self.config.theme!r} not found; using clct-dark", severity="warning")
             self.theme = "clct-dark" if "clct-dark" in self.available_themes else "textual-dark"
-        status = self.query_one(StatusLine)
+
+    def on_ready(self) -> None:
+        status = self.main.query_one(StatusLine)
         status.limit = self.config.max_concurrent_instances
         status.message = "opening…"
         self.open_engine()
@@ -128,11 +132,11 @@ class ClctApp(App[None]):
         try:
             await orch.open()
         except ClctError as exc:
-            self.query_one(StatusLine).message = str(exc)
+            self.main.query_one(StatusLine).message = str(exc)
             self.notify(str(exc), title="clct cannot open this repository", severity="error", timeout=30)
             return
         orch.subscribe(self._on_engine_event)
-        status = self.query_one(StatusLine)
+        status = self.main.query_one(StatusLine)
         status.repo = orch.worktrees.repo_path.name
         status.message = ""
         if orch.interrupted_runs:
@@ -151,32 +155,34 @@ class ClctApp(App[None]):
     # -- engine events (called on the loop by the orchestrator) ---------------------
 
     def _on_engine_event(self, event: EngineEvent) -> None:
+        if not self.main.is_attached:
+            return  # shutting down: the panes are gone
         if isinstance(event, TranscriptAppended):
             self._record_live(event)
             if event.agent_id == self.selected_id:
-                self.query_one("#transcript", TranscriptView).append(event.event)
+                self.main.query_one("#transcript", TranscriptView).append(event.event)
         elif isinstance(event, AgentStateChanged):
             self._update_row(event.agent_id)
             self._update_status()
         elif isinstance(event, ApprovalRequested):
             self._update_row(event.agent_id)
             self._update_status()
-            self._tell(f"{self._name(event.agent_id)} asks to use {event.request.tool}", severity="warning")
+            self._tell(f"{self._agent_name(event.agent_id)} asks to use {event.request.tool}", severity="warning")
         elif isinstance(event, RunFinished):
             result = event.result
             if result.success:
-                self._tell(f"{self._name(event.agent_id)} finished (${result.cost_usd:.4f})")
+                self._tell(f"{self._agent_name(event.agent_id)} finished (${result.cost_usd:.4f})")
             elif result.error == "interrupted":
-                self._tell(f"{self._name(event.agent_id)} was interrupted", severity="warning")
+                self._tell(f"{self._agent_name(event.agent_id)} was interrupted", severity="warning")
             else:
-                self._tell(f"{self._name(event.agent_id)} failed: {result.error}", severity="error")
+                self._tell(f"{self._agent_name(event.agent_id)} failed: {result.error}", severity="error")
             self.refresh_cost()
         elif isinstance(event, (AgentAdded, AgentRemoved)):
             self._refresh_rows()
         elif isinstance(event, WorktreeChanged):
             self.refresh_git(event.agent_id)
         elif isinstance(event, TaskChanged):
-            self.query_one(TaskGraph).update_task(event.task_name, event.status.value, event.agent_id)
+            self.main.query_one(TaskGraph).update_task(event.task_name, event.status.value, event.agent_id)
         elif isinstance(event, EngineFailure):
             self._tell(event.message, severity="error")
 
@@ -197,7 +203,7 @@ class ClctApp(App[None]):
         if self.config.bell:
             self.bell()
 
-    def _name(self, agent_id: str) -> str:
+    def _agent_name(self, agent_id: str) -> str:
         instance = self.orchestrator.get_instance(agent_id)
         return instance.name if instance else agent_id[:8]
 
@@ -220,7 +226,7 @@ class ClctApp(App[None]):
             return
         main = AgentRow(MAIN_ID, orch.worktrees.repo_path.name, orch.worktrees.current_branch() or "(detached)")
         rows = [main] + [r for i in orch.list_instances() if (r := self._row(i.instance_id))]
-        worktree_list = self.query_one(WorktreeList)
+        worktree_list = self.main.query_one(WorktreeList)
         worktree_list.set_rows(rows)
         if self.selected_id not in {r.agent_id for r in rows}:
             self.selected_id = None
@@ -231,10 +237,10 @@ class ClctApp(App[None]):
     def _update_row(self, agent_id: str) -> None:
         row = self._row(agent_id)
         if row is not None:
-            self.query_one(WorktreeList).update_row(row)
+            self.main.query_one(WorktreeList).update_row(row)
 
     def _update_status(self) -> None:
-        status = self.query_one(StatusLine)
+        status = self.main.query_one(StatusLine)
         instances = self.orchestrator.list_instances()
         status.running = sum(1 for i in instances if i.state in (AgentState.RUNNING, AgentState.WAITING))
         status.queued = sum(1 for i in instances if i.state is AgentState.QUEUED)
@@ -251,7 +257,7 @@ class ClctApp(App[None]):
 
     @work(exclusive=True, group="cost", exit_on_error=False, description="sum today's cost")
     async def refresh_cost(self) -> None:
-        self.query_one(StatusLine).cost_today = await self.orchestrator.cost_today()
+        self.main.query_one(StatusLine).cost_today = await self.orchestrator.cost_today()
 
     # -- selection and transcript -----------------------------------------------------
 
@@ -264,12 +270,12 @@ class ClctApp(App[None]):
             return
         self.selected_id = agent_id
         instance = self.orchestrator.get_instance(agent_id)
-        prompt = self.query_one(PromptBar)
-        title = self.screen.query_one("#transcript-title")
+        prompt = self.main.query_one(PromptBar)
+        title = self.main.query_one("#transcript-title")
         if instance is None:
             prompt.target(None, "")
             title.update("Transcript")
-            self.query_one("#transcript", TranscriptView).clear()
+            self.main.query_one("#transcript", TranscriptView).clear()
             return
         prompt.target(agent_id, instance.name)
         title.update(f"Transcript: {instance.name}")
@@ -280,7 +286,7 @@ class ClctApp(App[None]):
         stored = await self.orchestrator.transcript(agent_id, limit=TRANSCRIPT_TAIL)
         if agent_id != self.selected_id:
             return
-        view = self.query_one("#transcript", TranscriptView)
+        view = self.main.query_one("#transcript", TranscriptView)
         view.clear()
         # Runs of this session come from memory (complete, live); older ones from the database.
         view.extend(r.to_event() for r in stored if r.run_id not in self._live_runs)
@@ -289,12 +295,12 @@ class ClctApp(App[None]):
     @on(WorktreeList.PromptRequested)
     def _prompt_requested(self, event: WorktreeList.PromptRequested) -> None:
         if self.orchestrator.get_instance(event.agent_id) is not None:
-            self.query_one(PromptBar).focus()
+            self.main.query_one(PromptBar).focus()
 
     @on(PromptBar.Sent)
     def _prompt_sent(self, event: PromptBar.Sent) -> None:
         self.send_prompt(event.agent_id, event.text)
-        self.query_one(WorktreeList).focus()
+        self.main.query_one(WorktreeList).focus()
 
     @work(group="agents", exit_on_error=False, description="send a prompt")
     async def send_prompt(self, agent_id: str, text: str) -> None:
@@ -328,7 +334,7 @@ class ClctApp(App[None]):
         except ClctError as exc:
             self.notify(str(exc), title="Cannot create the worktree", severity="error")
             return
-        self.query_one(WorktreeList).select(instance.instance_id)
+        self.main.query_one(WorktreeList).select(instance.instance_id)
         await instance.run_task(request.prompt)
 
     def action_approve(self) -> None:
@@ -443,8 +449,8 @@ class ClctApp(App[None]):
             return
         self._plan = specs
         self._plan_name = settings.get("name") or full.stem
-        self.query_one(TaskGraph).set_tasks([TaskRow(s.name, "pending", s.dependencies) for s in specs], self._plan_name)
-        self.screen.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (r runs)")
+        self.main.query_one(TaskGraph).set_tasks([TaskRow(s.name, "pending", s.dependencies) for s in specs], self._plan_name)
+        self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (r runs)")
         self.notify(f"{len(specs)} task(s) loaded from {full.name}; press r to run them.")
 
     @work(group="tasks", exit_on_error=False, description="run the task file")
@@ -453,7 +459,7 @@ class ClctApp(App[None]):
             self.notify("Open a task file first (t).", severity="warning")
             return
         specs, self._plan = self._plan, None
-        self.screen.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (running)")
+        self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (running)")
         result = await self.orchestrator.sessions.run_plan(specs, session_name=self._plan_name)
         done = sum(1 for r in result["results"] if r["success"])
         self._tell(f"Session {self._plan_name}: {done}/{len(result['results'])} task(s) done",
@@ -466,15 +472,15 @@ class ClctApp(App[None]):
             return
         session = sessions[0]
         tasks = await asyncio.to_thread(self.orchestrator.sessions.tasks, session.id)
-        self.query_one(TaskGraph).set_tasks(
+        self.main.query_one(TaskGraph).set_tasks(
             [TaskRow(t.name, t.status, list(t.depends_on), t.agent_id) for t in tasks], session.name
         )
-        self.screen.query_one("#tasks-title").update(f"Tasks: {session.name}")
+        self.main.query_one("#tasks-title").update(f"Tasks: {session.name}")
 
     @on(TaskGraph.TaskSelected)
     def _task_selected(self, event: TaskGraph.TaskSelected) -> None:
         if event.agent_id:
-            self.query_one(WorktreeList).select(event.agent_id)
+            self.main.query_one(WorktreeList).select(event.agent_id)
 
     # -- history -------------------------------------------------------------------
 
@@ -493,8 +499,8 @@ class ClctApp(App[None]):
         if self.orchestrator.get_instance(event.agent_id) is None:
             self.notify("That agent's worktree was removed; its transcript stays in history.", severity="warning")
             return
-        self.query_one(WorktreeList).select(event.agent_id)
-        self.query_one(PromptBar).focus()
+        self.main.query_one(WorktreeList).select(event.agent_id)
+        self.main.query_one(PromptBar).focus()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
@@ -522,7 +528,7 @@ class ClctApp(App[None]):
             )
         ):
             return
-        self.query_one(StatusLine).message = "stopping agents…"
+        self.main.query_one(StatusLine).message = "stopping agents…"
         await self.orchestrator.shutdown()
         self.exit()
 

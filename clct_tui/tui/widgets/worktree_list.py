@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual import on
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -128,29 +128,25 @@ class WorktreeList(OptionList):
         except Exception:  # OptionDoesNotExist: the agent went away meanwhile
             pass
 
-    def _render_row(self, row: AgentRow) -> Text:
-        glyph, colour_var = STATE_STYLE[row.state]
-        colour = self.app.theme_variables.get(colour_var.lstrip("$"), "") if self.is_mounted else ""
+    def _render_row(self, row: AgentRow) -> Content:
+        # Colours are theme variables, resolved when drawn: a theme switch recolours every row.
+        glyph, colour = STATE_STYLE[row.state]
         state = row.state.value if row.state else "main"
         if row.approvals and row.state is AgentState.WAITING:
             state = f"needs ok ({row.approvals})" if row.approvals > 1 else "needs ok"
-        first = Text.assemble((f"{glyph} ", colour), (row.name, "bold"))
+        first = Content.assemble((f"{glyph} ", colour), (row.name, "bold"))
         width = max(self.content_region.width if self.is_mounted else 30, 24)
-        pad = max(1, width - first.cell_len - len(state) - 1)
-        first.append(" " * pad)
-        first.append(state, colour)
-        second = Text("  ", style="dim")
-        second.append(row.branch, style="dim")
-        details = []
+        pad = max(1, width - first.cell_length - len(state) - 1)
+        first = Content.assemble(first, " " * pad, (state, colour))
+        details = [row.branch]
         if row.changed:
             details.append(f"{row.changed} file{'s' if row.changed != 1 else ''}")
         if row.ahead or row.behind:
-            details.append(f"↑{row.ahead}↓{row.behind}")
+            details.append(f"↑{row.ahead} ↓{row.behind}")
         if row.cost_usd:
             details.append(f"${row.cost_usd:.2f}")
-        if details:
-            second.append("  " + " ".join(details), style="dim")
-        return Text("\n").join([first, second])
+        second = Content.styled("  " + "  ".join(details), "$text-muted")
+        return Content("\n").join([first, second])
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -1,0 +1,58 @@
+"""Fixtures for app tests: the real app over the real engine, CLI and git; only the model is scripted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from clct_tui.config import Config
+from clct_tui.tui.app import ClctApp
+from tests.e2e.conftest import git_repo, isolated_env, make_repo, scripted_api  # noqa: F401 (fixtures)
+
+SIZE = (140, 40)
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    return Config(
+        max_concurrent_instances=3,
+        worktree_base_path=tmp_path / "worktrees",
+        database_url=f"sqlite:///{tmp_path / 'history.db'}",
+        instance_timeout=60,
+        retry_base_delay=0.1,
+    )
+
+
+@pytest.fixture
+def make_app(git_repo, config) -> Callable[..., ClctApp]:
+    def build(repo: Path | None = None, cfg: Config | None = None) -> ClctApp:
+        return ClctApp(repo or git_repo, cfg or config, show_clock=False)
+
+    return build
+
+
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
+    """Let the app run until ``condition()`` is true; fail naming ``what`` after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await pilot.pause(0.05)
+
+
+async def engine_ready(pilot) -> None:
+    await wait_for(pilot, pilot.app._engine_ready.is_set, what="the engine to open")
+
+
+def notifications(app: ClctApp) -> list[str]:
+    return [f"{n.title or ''} {n.message}".strip() for n in app._notifications]
+
+
+def screen_text(app: ClctApp) -> str:
+    """Every word on the active screen, as a person would read it."""
+    strips = app.screen._compositor.render_strips()
+    return " ".join(" ".join(strip.text for strip in strips).split())
