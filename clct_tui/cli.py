@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from clct_tui.commands import COMMANDS, run
+from clct_tui.commands import COMMANDS, EXIT_USAGE, run
 
 _OPTIONS_WITH_VALUE = {"-r", "--repo", "-c", "--config"}
 
@@ -29,6 +30,11 @@ def split_app_path(argv: list[str]) -> tuple[list[str], str | None]:
 
 def main(argv: list[str] | None = None) -> int:
     argv, path = split_app_path(list(sys.argv[1:] if argv is None else argv))
+    if path is not None and not Path(path).expanduser().is_dir():
+        # `clct lsit` is a typo far more often than a folder that does not exist.
+        print(f"clct: {path!r} is neither a command nor a folder; commands: {', '.join(sorted(COMMANDS))} "
+              "(`clct --help` says more)", file=sys.stderr)
+        return EXIT_USAGE
     return run(argv, app_path=path)
 
 

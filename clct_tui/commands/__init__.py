@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
+import traceback
 from pathlib import Path
 
 from clct_tui.commands.parser import COMMAND_HELP, UsageError, build_parser
@@ -31,9 +33,15 @@ def run(argv: list[str], app_path: str | None = None) -> int:
         return EXIT_USAGE
     if args.command is None:
         return _run_app(args, app_path)
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from clct_tui.commands.handlers import BadInput, check_args
+
     try:
+        check_args(args)
         return asyncio.run(_run_command(args))
-    except BAD_INPUT as exc:
+    except (*BAD_INPUT, BadInput) as exc:
         print(f"clct {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ClctError as exc:
@@ -41,6 +49,12 @@ def run(argv: list[str], app_path: str | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"clct {args.command}: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # a bug: say so in one line; -v shows where
+        if args.verbose:
+            traceback.print_exc()
+        print(f"clct {args.command}: unexpected error ({type(exc).__name__}: {exc}); "
+              "this is a bug in clct — run again with -v for the details", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -1,4 +1,9 @@
-"""One coroutine per subcommand, each over an opened Orchestrator."""
+"""One coroutine per subcommand, each over an opened Orchestrator.
+
+Input that can be checked without the repository or the database (``--context``
+JSON, the task file, numeric limits) is checked first, by ``check_args``, so bad
+input is refused before anything is created.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,68 @@ from typing import Any
 
 from clct_tui.commands.output import TranscriptPrinter, ago, print_json, result_line, table
 from clct_tui.commands.progress import TaskProgress
-from clct_tui.errors import ClctError, TaskFileError
-from clct_tui.orchestrator import ApprovalRequested, EngineEvent, Orchestrator, TranscriptAppended, load_task_file
+from clct_tui.errors import ClctError
+from clct_tui.orchestrator import (
+    ApprovalRequested,
+    ClaudeInstance,
+    EngineEvent,
+    Orchestrator,
+    RunFinished,
+    TranscriptAppended,
+    load_task_file,
+)
 
 EXIT_OK, EXIT_FAILED = 0, 1
+
+
+class BadInput(ClctError):
+    """An argument that cannot be used (bad JSON, a limit out of range, an agent busy elsewhere)."""
+
+
+# -- checks before the orchestrator opens ------------------------------------------------
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Refuse bad input before touching the repository or the database."""
+    if args.command == "run-task":
+        args.context_obj = _parse_context(args.context)
+        if not args.description.strip():
+            raise BadInput("the task description is empty")
+        _positive(args.timeout, "--timeout")
+    elif args.command == "parallel":
+        args.specs, args.settings = load_task_file(args.tasks_file)
+        if args.max_concurrent is not None and args.max_concurrent < 1:
+            raise BadInput(f"--max-concurrent must be at least 1, got {args.max_concurrent}")
+    elif args.command == "history":
+        if args.limit < 1:
+            raise BadInput(f"--limit must be at least 1, got {args.limit}")
+    elif args.command == "cleanup":
+        if args.max_age_hours < 0:
+            raise BadInput(f"--max-age-hours must not be negative, got {args.max_age_hours:g}")
+
+
+def _parse_context(raw: str | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        context = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"--context is not valid JSON ({exc.msg} at column {exc.colno}): {raw[:80]!r}") from None
+    if not isinstance(context, dict):
+        raise BadInput(f"--context must be a JSON object like '{{\"key\": \"value\"}}', got {type(context).__name__}")
+    return context
+
+
+def _positive(value: float | None, option: str) -> None:
+    if value is not None and value <= 0:
+        raise BadInput(f"{option} must be more than 0, got {value:g}")
+
+
+def _not_busy_elsewhere(instance: ClaudeInstance, doing: str) -> None:
+    """An agent loaded as running is running in another clct process: this one must not touch it."""
+    if instance.state.is_active:
+        raise BadInput(f"agent {instance.name} is {instance.state.value} in another clct process; "
+                       f"wait for it or interrupt it there before you {doing}")
 
 
 def _auto_answer(orch: Orchestrator, mode: str, agent_id: str | None = None):
@@ -30,20 +93,25 @@ def _auto_answer(orch: Orchestrator, mode: str, agent_id: str | None = None):
     return on_event
 
 
+# -- commands ----------------------------------------------------------------------------
+
+
 async def cmd_create(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = await orch.create_instance(
         worktree_name=args.name, branch=args.branch, base_branch=args.base_branch, model=args.model
     )
     if args.start:
-        await instance.start()
-        await instance.stop()  # the check is done; the conversation starts with the first task
+        try:
+            await instance.start()
+        finally:
+            await instance.stop()  # the check is done; the conversation starts with the first task
     if args.json:
         print_json(instance.get_status_info())
     else:
         print(instance.instance_id)
         if args.verbose:
-            print(f"worktree {instance.worktree.name} at {instance.worktree.path} on branch {instance.worktree.branch}",
-                  file=sys.stderr)
+            print(f"worktree {instance.worktree.name} at {instance.worktree.path} on branch "
+                  f"{instance.worktree.branch} from {instance.worktree.base}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -53,10 +121,11 @@ async def cmd_list(orch: Orchestrator, args: argparse.Namespace) -> int:
         info = instance.get_status_info()
         try:
             status = await orch.status(instance.instance_id)
-            info.update(changed_files=status.changed_count, ahead=status.ahead, behind=status.behind)
+            info.update(changed_files=status.changed_count, ahead=status.ahead, behind=status.behind, problem=None)
         except ClctError as exc:
             info.update(changed_files=None, ahead=None, behind=None, problem=str(exc))
         agent = await orch.store_call("get_agent", instance.instance_id)
+        info["model"] = agent.model if agent else instance.model
         info["last_activity"] = agent.updated_at if agent else None
         rows.append(info)
     if args.json:
@@ -71,75 +140,109 @@ async def cmd_list(orch: Orchestrator, args: argparse.Namespace) -> int:
           ago(r["last_activity"])] for r in rows],
         ["id", "name", "state", "branch", "changed", "cost", "last activity"],
     )
+    for r in rows:
+        if r["problem"]:
+            print(f"{r['name']}: {r['problem']}", file=sys.stderr)
     return EXIT_OK
 
 
 async def cmd_start(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = orch.require_instance(args.id)
-    await instance.start()
-    info = await instance.health_check()
-    await instance.stop()  # a headless process ends here; the conversation resumes with the next task
-    print_json(info) if args.json else print(f"{instance.name}: Claude Code started and ready")
+    _not_busy_elsewhere(instance, "start it here")
+    try:
+        await instance.start()
+        info = await instance.health_check()
+    finally:
+        await instance.stop()  # a headless process ends here; the conversation resumes with the next task
+    if args.json:
+        print_json(info)
+    else:
+        print(f"{instance.name}: Claude Code started and ready; `clct run-task {instance.instance_id[:8]} ...` "
+              "gives it work")
     return EXIT_OK
 
 
 async def cmd_stop(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = orch.require_instance(args.id)
+    _not_busy_elsewhere(instance, "stop it")
     await instance.stop()
     await orch.store_call("update_agent", instance.instance_id, state="stopped")
-    print_json({"instance_id": instance.instance_id, "state": "stopped"}) if args.json else print(f"{instance.name}: stopped")
+    if args.json:
+        print_json({"instance_id": instance.instance_id, "name": instance.name, "state": "stopped"})
+    else:
+        print(f"{instance.name}: stopped (its conversation resumes with the next run-task)")
     return EXIT_OK
 
 
 async def cmd_remove(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = orch.require_instance(args.id)
+    if not args.force:
+        _not_busy_elsewhere(instance, "remove it (or pass --force)")
     await orch.remove_instance(instance.instance_id, remove_worktree=args.remove_worktree, force=args.force)
+    if not args.remove_worktree:
+        # The worktree stays on disk, but the agent is gone: detach it so a new process does not load it again.
+        await orch.store_call("update_agent", instance.instance_id, worktree_id=None, state="stopped")
     if args.json:
-        print_json({"removed": instance.instance_id, "worktree_removed": args.remove_worktree})
+        print_json({"removed": instance.instance_id, "name": instance.name,
+                    "worktree_removed": args.remove_worktree, "worktree": str(instance.worktree.path)})
+    elif args.remove_worktree:
+        print(f"{instance.name}: removed with its worktree and branch")
     else:
-        print(f"{instance.name}: removed" + (" with its worktree" if args.remove_worktree else ""))
+        print(f"{instance.name}: removed; its worktree stays at {instance.worktree.path} on branch "
+              f"{instance.worktree.branch}")
     return EXIT_OK
 
 
 async def cmd_run_task(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = orch.require_instance(args.id)
-    context = None
-    if args.context:
-        try:
-            context = json.loads(args.context)
-        except json.JSONDecodeError as exc:
-            raise TaskFileError(f"--context is not valid JSON: {exc}") from None
-        if not isinstance(context, dict):
-            raise TaskFileError("--context must be a JSON object")
+    _not_busy_elsewhere(instance, "give it another task")
     printer = TranscriptPrinter()
+    run_ids: list[int] = []
     orch.subscribe(_auto_answer(orch, args.approve, instance.instance_id))
-    if not args.json:
-        orch.subscribe(lambda e: printer(e.event) if isinstance(e, TranscriptAppended)
-                       and e.agent_id == instance.instance_id else None)
-    result = await instance.run_task(args.description, context, timeout=args.timeout)
+
+    def on_event(event: EngineEvent) -> None:
+        if getattr(event, "agent_id", None) != instance.instance_id:
+            return
+        if isinstance(event, RunFinished):
+            run_ids.append(event.run_id)
+        elif isinstance(event, TranscriptAppended) and not args.json:
+            printer(event.event)
+
+    orch.subscribe(on_event)
+    result = await instance.run_task(args.description, args.context_obj, timeout=args.timeout)
     printer.finish()
-    print_json(result) if args.json else print(result_line(result))
+    result["run_id"] = run_ids[-1] if run_ids else None
+    if args.json:
+        print_json(result)
+    else:
+        print(result_line(result))
     return EXIT_OK if result["success"] else EXIT_FAILED
 
 
 async def cmd_parallel(orch: Orchestrator, args: argparse.Namespace) -> int:
-    specs, settings = load_task_file(args.tasks_file)
+    specs, settings = args.specs, args.settings
     name = args.session_name or settings.get("name") or Path(args.tasks_file).stem
+    limit = args.max_concurrent or orch.config.max_concurrent_instances
     orch.subscribe(_auto_answer(orch, args.approve))
     progress = TaskProgress(specs, enabled=not args.json)
     orch.subscribe(progress.on_event)
+    if not args.json:
+        print(f"session {name}: {len(specs)} task(s), at most {limit} at once")
+        sys.stdout.flush()
     with progress:
         result = await orch.sessions.run_plan(
             specs, session_name=name, max_concurrent=args.max_concurrent,
             max_budget_usd=settings.get("max_budget_usd"),
         )
     if args.json:
-        print_json(result)
+        print_json(result | {"session_name": name})
     else:
+        print()
         table(
-            [[r["name"], r["status"], r["branch"] or "-", f"${r['cost_usd']:.4f}", (r["error"] or "")[:60]]
+            [[r["name"], r["status"], r["worktree"] or "-", r["branch"] or "-", f"${r['cost_usd']:.4f}",
+              (r["error"] or "").splitlines()[0][:70] if r["error"] else ""]
              for r in result["results"]],
-            ["task", "status", "branch", "cost", "error"],
+            ["task", "status", "worktree", "branch", "cost", "error"],
         )
         done = sum(1 for r in result["results"] if r["success"])
         print(f"session {name} ({result['session_id'][:8]}): {done}/{len(result['results'])} tasks done")
@@ -153,6 +256,7 @@ async def cmd_health(orch: Orchestrator, args: argparse.Namespace) -> int:
     else:
         for name, check in report["checks"].items():
             print(f"{'ok  ' if check['ok'] else 'FAIL'}  {name.replace('_', ' '):16} {check['detail']}")
+        print("healthy" if report["healthy"] else "not healthy: see FAIL above")
     return EXIT_OK if report["healthy"] else EXIT_FAILED
 
 
@@ -163,28 +267,28 @@ async def cmd_cleanup(orch: Orchestrator, args: argparse.Namespace) -> int:
         return EXIT_OK
     verb = "would remove" if args.dry_run else "removed"
     for name in report["removed"]:
-        print(f"{verb}  {name}")
+        print(f"{verb:12}  {name}")
     for kept in report["kept"]:
-        print(f"kept     {kept['name']}: {kept['reason']}")
+        print(f"{'kept':12}  {kept['name']}: {kept['reason']}")
     for name in report["pruned"]:
-        print(f"pruned   stale git record {name}")
+        print(f"{'pruned':12}  stale git worktree record {name}")
     if not (report["removed"] or report["kept"] or report["pruned"]):
         print("nothing to clean up")
     return EXIT_OK
 
 
 async def cmd_history(orch: Orchestrator, args: argparse.Namespace) -> int:
-    rows = await orch.history(limit=args.limit, search=args.search)
+    runs = await orch.history(limit=args.limit, search=args.search)
     if args.json:
-        print_json(rows)
+        print_json(runs)
         return EXIT_OK
-    if not rows:
-        print("no runs yet")
+    if not runs:
+        print("no runs yet" if not args.search else f"no runs match {args.search!r}")
         return EXIT_OK
     width = shutil.get_terminal_size((100, 20)).columns
     table(
-        [[str(r["run_id"]), r["agent_name"], r["state"], f"${r['cost_usd']:.4f}", ago(r["started_at"]),
-          (r["prompt"] or "").splitlines()[0][: max(20, width - 70)] if r["prompt"] else ""] for r in rows],
+        [[str(r.id), r.agent_name, r.state, f"${r.cost_usd:.4f}", ago(r.started_at),
+          (r.prompt.strip().splitlines() or [""])[0][: max(20, width - 70)]] for r in runs],
         ["run", "agent", "state", "cost", "started", "prompt"],
     )
     return EXIT_OK
@@ -196,12 +300,16 @@ async def cmd_show(orch: Orchestrator, args: argparse.Namespace) -> int:
     if args.json:
         print_json({"run": run, "events": events})
         return EXIT_OK
+    print(f"run {run.id} · agent {run.agent_name} · {run.kind} · {run.state} · started {ago(run.started_at)}")
     printer = TranscriptPrinter()
     for event in events:
         printer(event)
     printer.finish()
-    print(result_line({"success": run["success"], "error": run["error"], "cost_usd": run["cost_usd"],
-                       "num_turns": run["num_turns"], "duration_ms": run["duration_ms"]}))
+    if run.ended_at is None:
+        print(f"result: none yet (the run is {run.state})")
+    else:
+        print(result_line({"success": run.success, "error": run.error, "cost_usd": run.cost_usd,
+                           "num_turns": run.num_turns, "duration_ms": run.duration_ms}))
     return EXIT_OK
 
 

@@ -98,5 +98,8 @@ class TranscriptPrinter:
 
 def result_line(result: dict[str, Any]) -> str:
     verdict = "success" if result.get("success") else f"failed: {result.get('error')}"
-    return (f"result: {verdict} · ${result.get('cost_usd') or 0:.4f} · {result.get('num_turns', 0)} turns · "
+    line = (f"result: {verdict} · ${result.get('cost_usd') or 0:.4f} · {result.get('num_turns') or 0} turns · "
             f"{(result.get('duration_ms') or 0) / 1000:.1f} s")
+    if result.get("run_id") is not None:
+        line += f" · run {result['run_id']}"
+    return line

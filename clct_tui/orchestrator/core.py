@@ -25,6 +25,7 @@ from clct_tui.store import EventRecord, RunRecord, Store
 
 log = logging.getLogger(__name__)
 Subscriber = Callable[[EngineEvent], None]
+SHUTDOWN_GRACE = 5.0  # seconds an interrupted run gets to finish cleanly on shutdown
 
 
 class Orchestrator:
@@ -52,6 +53,7 @@ class Orchestrator:
         self._writes: asyncio.Queue[tuple[str, tuple, dict]] | None = None
         self._write_task: asyncio.Task | None = None
         self._opened = False
+        self.closing = False  # set by shutdown(): no new runs start
         from clct_tui.orchestrator.sessions import SessionManager  # sessions build on this class
 
         self.sessions = SessionManager(self)
@@ -95,8 +97,12 @@ class Orchestrator:
         if not self._opened:
             return
         self._opened = False
-        await asyncio.gather(*(i.interrupt() for i in self._instances.values()), return_exceptions=True)
-        await asyncio.gather(*(i.stop() for i in self._instances.values()), return_exceptions=True)
+        self.closing = True
+        instances = list(self._instances.values())
+        await asyncio.gather(*(i.interrupt() for i in instances), return_exceptions=True)
+        # Let interrupted runs record their end (state, cost, session) before the processes go.
+        await asyncio.gather(*(i.wait_idle(SHUTDOWN_GRACE) for i in instances), return_exceptions=True)
+        await asyncio.gather(*(i.stop() for i in instances), return_exceptions=True)
         if self._writes is not None:
             await self._writes.join()
         if self._write_task is not None:

@@ -111,6 +111,15 @@ class ClaudeInstance:
         if self._driver is not None and self.state in (AgentState.RUNNING, AgentState.WAITING):
             await self._driver.interrupt()
 
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the current run to end; True when it did."""
+        try:
+            await asyncio.wait_for(self._turn.acquire(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        self._turn.release()
+        return True
+
     def answer_approval(self, request_id: str, allow: bool, reason: str = "") -> None:
         if self._driver is None:
             raise AgentError(f"agent {self.name} has no pending approval {request_id}")
@@ -145,6 +154,8 @@ class ClaudeInstance:
         if "\x00" in prompt:
             raise AgentError("the prompt contains a NUL byte; send text, not binary data")
         orch = self._orchestrator
+        if orch.closing:
+            raise AgentError("clct is shutting down; the prompt was not sent")
         config = orch.config
         timeout = config.instance_timeout if timeout is None else timeout
         retries = config.max_retries if max_retries is None else max_retries
@@ -216,6 +227,11 @@ class ClaudeInstance:
         self._orchestrator.publish(TranscriptAppended(self.instance_id, run_id, event))
 
     def _on_event(self, event: TranscriptEvent) -> None:
+        driver = self._driver
+        if driver is not None and driver.session_id and driver.session_id != self.session_id:
+            # Stored at once, so a run cut short (quit, crash) can still be resumed.
+            self.session_id = driver.session_id
+            self._orchestrator.store_write_soon("update_agent", self.instance_id, session_id=self.session_id)
         self._emit(event)
         if event.kind is EventKind.APPROVAL_ANSWERED and self.state is AgentState.WAITING:
             if not self.pending_approvals:

@@ -10,6 +10,8 @@ import pytest
 
 from clct_tui.config import Config
 from clct_tui.tui.app import ClctApp
+from clct_tui.tui.screens.new_agent import NewAgentScreen
+from clct_tui.tui.widgets.transcript import TranscriptView
 from tests.e2e.conftest import git_repo, isolated_env, make_repo, scripted_api  # noqa: F401 (fixtures)
 
 SIZE = (140, 40)
@@ -56,3 +58,29 @@ def screen_text(app: ClctApp) -> str:
     """Every word on the active screen, as a person would read it."""
     strips = app.screen._compositor.render_strips()
     return " ".join(" ".join(strip.text for strip in strips).split())
+
+
+def only_agent(app):
+    (instance,) = app.orchestrator.list_instances()
+    return instance
+
+
+def transcript_text(app) -> str:
+    """The words the transcript pane shows right now."""
+    view = app.main.query_one("#transcript", TranscriptView)
+    view.flush()
+    return " ".join(" ".join(view.render_line(y).text for y in range(view.size.height)).split())
+
+
+async def start_agent(pilot, prompt: str, name: str = ""):
+    """Press n, type the prompt (and the name), Enter; returns the new agent."""
+    before = {i.instance_id for i in pilot.app.orchestrator.list_instances()}
+    await pilot.press("n")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, NewAgentScreen), what="the new-agent dialog")
+    await pilot.press(*prompt)
+    if name:
+        await pilot.press("tab", *name)
+    await pilot.press("enter")
+    new = lambda: [i for i in pilot.app.orchestrator.list_instances() if i.instance_id not in before]  # noqa: E731
+    await wait_for(pilot, new, what="the agent to be created")
+    return new()[0]

@@ -7,33 +7,10 @@ from clct_tui.testing.scripted_api import hang, text, tool_use
 from clct_tui.tui.screens.approval import ApprovalScreen
 from clct_tui.tui.screens.new_agent import NewAgentScreen
 from clct_tui.tui.widgets.prompt_bar import PromptBar
-from clct_tui.tui.widgets.transcript import TranscriptView
 from clct_tui.tui.widgets.worktree_list import WorktreeList
-from tests.tui.conftest import SIZE, engine_ready, screen_text, wait_for
+from tests.tui.conftest import SIZE, engine_ready, only_agent, screen_text, start_agent, transcript_text, wait_for
 
 APPROVAL_COMMAND = "python3 -c \"open('ran.txt', 'w')\""
-
-
-def only_agent(app):
-    (instance,) = app.orchestrator.list_instances()
-    return instance
-
-
-def transcript_text(app) -> str:
-    """The words the transcript pane shows right now."""
-    view = app.main.query_one("#transcript", TranscriptView)
-    view.flush()
-    return " ".join(" ".join(view.render_line(y).text for y in range(view.size.height)).split())
-
-
-async def start_agent(pilot, prompt: str, name: str = "") -> None:
-    await pilot.press("n")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, NewAgentScreen), what="the new-agent dialog")
-    await pilot.press(*prompt)
-    if name:
-        await pilot.press("tab", *name)
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: pilot.app.orchestrator.list_instances(), what="the agent to be created")
 
 
 async def test_n_starts_an_agent_whose_answer_streams_into_the_transcript_and_whose_file_lands_in_its_worktree(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rich.text import Text
 from textual import on
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -13,11 +13,11 @@ from textual.widgets.option_list import Option
 from clct_tui.domain import TaskStatus
 
 TASK_GLYPH: dict[str, tuple[str, str]] = {
-    TaskStatus.PENDING.value: ("○", "dim"),
+    TaskStatus.PENDING.value: ("○", "$text-muted"),
     TaskStatus.RUNNING.value: ("●", "bold $success"),
     TaskStatus.DONE.value: ("✓", "$primary"),
     TaskStatus.FAILED.value: ("✗", "$error"),
-    TaskStatus.SKIPPED.value: ("⊘", "dim"),
+    TaskStatus.SKIPPED.value: ("⊘", "$text-muted"),
     TaskStatus.INTERRUPTED.value: ("‖", "$warning"),
 }
 
@@ -75,16 +75,24 @@ class TaskGraph(OptionList):
         self.session_name: str | None = None
 
     def set_tasks(self, tasks: list[TaskRow], session_name: str | None = None) -> None:
+        """Show these tasks; rebuilding never counts as the person choosing a task."""
         self.session_name = session_name
         self._tasks = {t.name: t for t in tasks}
-        keep = self.highlighted
-        self.clear_options()
-        if not tasks:
-            self.add_option(Option(Text("no session — t opens a task file", style="dim"), disabled=True))
-            return
-        self.add_options([Option(self._render(task, depth), id=task.name) for task, depth in layout_rows(tasks)])
-        if keep is not None and keep < self.option_count:
-            self.highlighted = keep
+        rows = layout_rows(tasks)
+        with self.prevent(OptionList.OptionHighlighted):
+            if [t.name for t, _ in rows] == [self.get_option_at_index(i).id for i in range(self.option_count)]:
+                for i, (task, depth) in enumerate(rows):
+                    self.replace_option_prompt_at_index(i, self._render(task, depth))
+                return
+            keep = self.highlighted
+            self.clear_options()
+            if not tasks:
+                self.add_option(Option(Content.styled("no session — t opens a task file", "$text-muted"),
+                                       disabled=True))
+                return
+            self.add_options([Option(self._render(task, depth), id=task.name) for task, depth in rows])
+            if keep is not None and keep < self.option_count:
+                self.highlighted = keep
 
     def update_task(self, name: str, status: str, agent_id: str | None = None) -> None:
         old = self._tasks.get(name)
@@ -97,22 +105,18 @@ class TaskGraph(OptionList):
     def tasks(self) -> list[TaskRow]:
         return list(self._tasks.values())
 
-    def _render(self, task: TaskRow, depth: int) -> Text:
+    @staticmethod
+    def _render(task: TaskRow, depth: int) -> Content:
         glyph, style = TASK_GLYPH.get(task.status, ("?", ""))
-        style = " ".join(self._colour(part) for part in style.split())
-        text = Text("  " * max(depth - 1, 0))
+        running = task.status == TaskStatus.RUNNING.value
+        parts: list[tuple[str, str] | str] = ["   " * max(depth - 1, 0)]
         if depth:
-            text.append("└→ ", style="dim")
-        text.append(f"{glyph} ", style=style)
-        text.append(task.name, style="bold" if task.status == TaskStatus.RUNNING.value else "")
+            parts.append(("└→ ", "$text-muted"))
+        parts += [(f"{glyph} ", style), (task.name, "bold $success" if running else ""),
+                  (f"  {task.status}", "$text-muted")]
         if len(task.depends_on) > 1:
-            text.append(f"  ← {', '.join(task.depends_on)}", style="dim")
-        return text
-
-    def _colour(self, part: str) -> str:
-        if part.startswith("$"):
-            return self.app.theme_variables.get(part[1:], "") if self.is_mounted else ""
-        return part
+            parts.append((f"  ← {', '.join(task.depends_on)}", "$text-muted"))
+        return Content.assemble(*parts)
 
     @on(OptionList.OptionHighlighted)
     @on(OptionList.OptionSelected)
