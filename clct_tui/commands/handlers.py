@@ -103,6 +103,12 @@ async def cmd_create(orch: Orchestrator, args: argparse.Namespace) -> int:
     if args.start:
         try:
             await instance.start()
+        except ClctError:
+            # The worktree is brand new, so taking it back loses nothing; a script gets all or nothing.
+            await orch.remove_instance(instance.instance_id, remove_worktree=True, force=True)
+            print(f"clct create: Claude Code did not start, so the new worktree {instance.worktree.name} "
+                  "was taken back", file=sys.stderr)
+            raise
         finally:
             await instance.stop()  # the check is done; the conversation starts with the first task
     if args.json:

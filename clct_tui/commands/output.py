@@ -98,7 +98,8 @@ class TranscriptPrinter:
 
 def result_line(result: dict[str, Any]) -> str:
     verdict = "success" if result.get("success") else f"failed: {result.get('error')}"
-    line = (f"result: {verdict} · ${result.get('cost_usd') or 0:.4f} · {result.get('num_turns') or 0} turns · "
+    turns = result.get("num_turns") or 0
+    line = (f"result: {verdict} · ${result.get('cost_usd') or 0:.4f} · {turns} turn{'' if turns == 1 else 's'} · "
             f"{(result.get('duration_ms') or 0) / 1000:.1f} s")
     if result.get("run_id") is not None:
         line += f" · run {result['run_id']}"

@@ -337,7 +337,7 @@ class Store:
         M = self.models
 
         def read() -> RunRecord | None:
-            row = M.Run.select(M.Run, M.Agent.name).join(M.Agent).where(M.Run.id == run_id).first()
+            row = M.Run.select(M.Run, M.Agent.id, M.Agent.name).join(M.Agent).where(M.Run.id == run_id).first()
             return _run(row, row.agent.name) if row else None
 
         return self._read(read)
@@ -348,7 +348,7 @@ class Store:
         M = self.models
 
         def read() -> list[RunRecord]:
-            query = M.Run.select(M.Run, M.Agent.name).join(M.Agent)
+            query = M.Run.select(M.Run, M.Agent.id, M.Agent.name).join(M.Agent)
             if agent_id is not None:
                 query = query.where(M.Run.agent == agent_id)
             if repo_id is not None:
