@@ -45,3 +45,10 @@ def tool_summary(tool: str, tool_input: dict[str, Any]) -> str:
         plus, minus = counts
         parts.append(f"(+{plus} −{minus})" if minus else f"(+{plus})")
     return "  ".join(parts)
+
+
+def money(usd: float) -> str:
+    """Dollars as people read them: cents for real sums, more digits for the tiny sums of one run."""
+    if usd == 0 or abs(usd) >= 1:
+        return f"${usd:.2f}"
+    return f"${usd:.4f}" if abs(usd) < 0.01 else f"${usd:.3f}"

@@ -30,6 +30,7 @@ from clct_tui.orchestrator import (
     load_task_file,
 )
 from clct_tui.paths import user_themes_dir
+from clct_tui.summaries import money
 from clct_tui.tui.screens.approval import ApprovalScreen
 from clct_tui.tui.screens.dialogs import ConfirmScreen, TextPromptScreen
 from clct_tui.tui.screens.diff import DiffScreen
@@ -171,7 +172,7 @@ class ClctApp(App[None]):
         elif isinstance(event, RunFinished):
             result = event.result
             if result.success:
-                self._tell(f"{self._agent_name(event.agent_id)} finished (${result.cost_usd:.4f})")
+                self._tell(f"{self._agent_name(event.agent_id)} finished ({money(result.cost_usd)})")
             elif result.error == "interrupted":
                 self._tell(f"{self._agent_name(event.agent_id)} was interrupted", severity="warning")
             else:

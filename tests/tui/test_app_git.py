@@ -6,8 +6,8 @@ import subprocess
 
 from clct_tui.domain import AgentState
 from clct_tui.testing.scripted_api import text, tool_use
-from clct_tui.tui.screens.diff import DiffScreen
 from clct_tui.tui.screens.dialogs import ConfirmScreen, TextPromptScreen
+from clct_tui.tui.screens.diff import DiffScreen
 from tests.tui.conftest import SIZE, engine_ready, screen_text, start_agent, wait_for
 
 

@@ -298,9 +298,9 @@ async def test_a_result_becomes_a_footer_with_cost_turns_and_duration():
         view = app.query_one(TranscriptView)
         await settle(pilot, view)
         assert screen(view)[:4] == [
-            "── done · $0.0123 · 3 turns · 4.2 s ──",
+            "── done · $0.012 · 3 turns · 4.2 s ──",
             "",
-            "── failed: stopped at the max_turns limit · $0.5000 · 1 turn · 0.9 s ──",
+            "── failed: stopped at the max_turns limit · $0.500 · 1 turn · 0.9 s ──",
             "",
         ]
 

@@ -52,8 +52,13 @@ class ApprovalScreen(ModalScreen[ApprovalAnswer | None]):
             with VerticalScroll():
                 command = request.input.get("command")
                 if isinstance(command, str):
+                    # A command is shown as the shell will read it, with the model's own description.
                     yield Static(Syntax(command, "bash", word_wrap=True, theme="ansi_dark"))
-                yield Static(Syntax(json.dumps(request.input, indent=2), "json", word_wrap=True, theme="ansi_dark"))
+                    rest = {k: v for k, v in request.input.items() if k != "command"}
+                    for key, value in rest.items():
+                        yield Static(f"{key}: {value}", classes="hint", markup=False)
+                else:
+                    yield Static(Syntax(json.dumps(request.input, indent=2), "json", word_wrap=True, theme="ansi_dark"))
             yield Input(placeholder="reason for denying (optional), enter to deny", id="reason")
             yield Static("a approve · d deny · esc later", classes="hint")
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.syntax import Syntax
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -55,10 +55,10 @@ class DiffScreen(Screen[None]):
             files.focus()
 
     @staticmethod
-    def _file_label(file) -> Text:
-        return Text.assemble(
-            (file.path, "bold"), "  ", (f"+{file.additions}", "green"), " ", (f"−{file.deletions}", "red"),
-            (f"  {file.status}", "dim"),
+    def _file_label(file) -> Content:
+        return Content.assemble(
+            (file.path, "bold"), "  ", (f"+{file.additions}", "$success"), " ", (f"−{file.deletions}", "$error"),
+            (f"  {file.status}", "$text-muted"),
         )
 
     @on(OptionList.OptionHighlighted, "#files")

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label
 
+from clct_tui.summaries import money
 from clct_tui.tui.widgets.transcript import TranscriptView
 
 
@@ -76,7 +77,7 @@ class HistoryScreen(Screen[None]):
         for row in self._rows:
             started = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.started_at)) if self._clock else "—"
             prompt = row.prompt.splitlines()[0][:80] if row.prompt else ""
-            table.add_row(str(row.run_id), row.agent_name, started, row.state, f"${row.cost_usd:.4f}", prompt,
+            table.add_row(str(row.run_id), row.agent_name, started, row.state, money(row.cost_usd), prompt,
                           key=str(row.run_id))
 
     @on(Input.Submitted, "#search")

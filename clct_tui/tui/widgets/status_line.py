@@ -6,6 +6,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from clct_tui.summaries import money
+
 
 class StatusLine(Widget):
     DEFAULT_CSS = """
@@ -31,7 +33,7 @@ class StatusLine(Widget):
             text.append(f" · ◔ {self.queued} queued")
         if self.waiting:
             text.append(f" · ◐ {self.waiting} waiting for approval", style="bold")
-        text.append(f" · ${self.cost_today:.2f} today")
+        text.append(f" · {money(self.cost_today)} today")
         if self.message:
             text.append(f"   {self.message}", style="italic")
         return text

@@ -56,7 +56,7 @@ class TaskGraph(OptionList):
     """One line per task: indentation by depth, arrows from its parents, state glyph."""
 
     DEFAULT_CSS = """
-    TaskGraph { border: none; padding: 0; background: transparent; }
+    TaskGraph, TaskGraph:focus { border: none; padding: 0 0 0 1; background: transparent; }
     """
 
     @dataclass
@@ -80,7 +80,7 @@ class TaskGraph(OptionList):
         self._tasks = {t.name: t for t in tasks}
         rows = layout_rows(tasks)
         with self.prevent(OptionList.OptionHighlighted):
-            if [t.name for t, _ in rows] == [self.get_option_at_index(i).id for i in range(self.option_count)]:
+            if tasks and [t.name for t, _ in rows] == [self.get_option_at_index(i).id for i in range(self.option_count)]:
                 for i, (task, depth) in enumerate(rows):
                     self.replace_option_prompt_at_index(i, self._render(task, depth))
                 return

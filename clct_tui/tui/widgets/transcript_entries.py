@@ -20,7 +20,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from clct_tui.summaries import line_counts, tool_target
+from clct_tui.summaries import line_counts, money, tool_target
 
 MAX_BODY_LINES = 200  # an expanded tool result or input shows this many lines, then a note
 ERROR_PREVIEW_LINES = 5  # a folded error shows this many lines
@@ -373,7 +373,7 @@ class FooterEntry(Entry):
             head = "interrupted"
         else:
             head = f"failed: {data.get('error') or 'unknown error'}"
-        parts = [head, f"${float(data.get('cost_usd') or 0):.4f}"]
+        parts = [head, money(float(data.get('cost_usd') or 0))]
         turns = int(data.get("num_turns") or 0)
         if turns:
             parts.append(f"{turns} turn{'s' if turns != 1 else ''}")

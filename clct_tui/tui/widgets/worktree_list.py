@@ -12,6 +12,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from clct_tui.domain import AgentState
+from clct_tui.summaries import money
 
 MAIN_ID = "__main__"
 
@@ -58,7 +59,7 @@ class WorktreeList(OptionList):
     ]
 
     DEFAULT_CSS = """
-    WorktreeList {
+    WorktreeList, WorktreeList:focus {
         border: none;
         padding: 0;
         background: transparent;
@@ -138,15 +139,20 @@ class WorktreeList(OptionList):
         width = max(self.content_region.width if self.is_mounted else 30, 24)
         pad = max(1, width - first.cell_length - len(state) - 1)
         first = Content.assemble(first, " " * pad, (state, colour))
-        details = [row.branch]
+        details = []
         if row.changed:
             details.append(f"{row.changed} file{'s' if row.changed != 1 else ''}")
         if row.ahead or row.behind:
             details.append(f"↑{row.ahead} ↓{row.behind}")
         if row.cost_usd:
-            details.append(f"${row.cost_usd:.2f}")
-        second = Content.styled("  " + "  ".join(details), "$text-muted")
-        return Content("\n").join([first, second])
+            details.append(money(row.cost_usd))
+        # Numbers right-aligned and never cut; the branch takes what room is left.
+        numbers = " ".join(details)
+        room = max(4, width - len(numbers) - 4)
+        branch = Content.styled(f"  ⎇ {row.branch}", "$text-muted").truncate(room, ellipsis=True)
+        second = Content.assemble(branch, " " * max(1, width - branch.cell_length - len(numbers) - 1),
+                                  (numbers, "$text-muted"))
+        return Content("\n").join([first.truncate(width, ellipsis=True), second])
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
