@@ -55,13 +55,14 @@ class ClctCommands(Provider):
         matcher = self.matcher(query)
         app = self.app
         assert isinstance(app, ClctApp)
-        for binding in app.BINDINGS:
+        for binding in MainScreen.BINDINGS:
             if not isinstance(binding, Binding) or not binding.description:
                 continue
             label = f"{binding.description} ({binding.key_display or binding.key})"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(app.run_action, binding.action), help=binding.tooltip)
+                action = partial(app.run_action, binding.action, app.main)
+                yield Hit(score, matcher.highlight(label), action, help=binding.tooltip)
 
 
 class ClctApp(App[None]):
@@ -70,21 +71,6 @@ class ClctApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "clct"
     COMMANDS = App.COMMANDS | {ClctCommands}
-    BINDINGS = [
-        Binding("n", "new_agent", "New", id="app.new", tooltip="Start a new agent in a new worktree"),
-        Binding("a", "approve", "Approve", id="app.approve", tooltip="Approve the selected agent's pending tool call"),
-        Binding("d", "deny", "Deny", id="app.deny", tooltip="Deny the selected agent's pending tool call"),
-        Binding("i", "interrupt", "Interrupt", id="app.interrupt", tooltip="Interrupt the selected agent"),
-        Binding("D", "diff", "Diff", key_display="D", id="app.diff", tooltip="Diff of the worktree against its base"),
-        Binding("c", "commit", "Commit", id="app.commit", tooltip="Commit the worktree's changes"),
-        Binding("m", "merge", "Merge", id="app.merge", tooltip="Merge the worktree's branch into its base"),
-        Binding("x", "remove", "Remove", id="app.remove", tooltip="Remove the worktree"),
-        Binding("t", "open_tasks", "Tasks", id="app.tasks", tooltip="Open a task file (TOML or JSON)"),
-        Binding("r", "run_tasks", "Run", id="app.run", tooltip="Run the opened task file"),
-        Binding("h", "history", "History", id="app.history", tooltip="Past sessions and runs"),
-        Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="Show every key"),
-        Binding("q", "quit_app", "Quit", id="app.quit", tooltip="Quit (asks first while agents run)"),
-    ]
 
     def __init__(self, repo_path: str | Path, config: Config, *, show_clock: bool = True) -> None:
         super().__init__()
@@ -504,7 +490,7 @@ class ClctApp(App[None]):
         self.main.query_one(PromptBar).focus()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen([b for b in self.BINDINGS if isinstance(b, Binding)]))
+        self.push_screen(HelpScreen([b for b in MainScreen.BINDINGS if isinstance(b, Binding)]))
 
     # -- theme and quitting ------------------------------------------------------------
 
@@ -518,7 +504,11 @@ class ClctApp(App[None]):
     async def save_config(self) -> None:
         await asyncio.to_thread(self.config.save)
 
-    @work(group="quit", exit_on_error=False, description="quit")
+    async def action_quit(self) -> None:
+        """ctrl+q, Textual's own quit key, goes through the same question as q."""
+        self.action_quit_app()
+
+    @work(exclusive=True, group="quit", exit_on_error=False, description="quit")
     async def action_quit_app(self) -> None:
         running = [i for i in self.orchestrator.list_instances() if i.state.is_active]
         if running and not await self.push_screen_wait(

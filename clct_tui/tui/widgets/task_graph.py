@@ -57,6 +57,7 @@ class TaskGraph(OptionList):
 
     DEFAULT_CSS = """
     TaskGraph, TaskGraph:focus { border: none; padding: 0 0 0 1; background: transparent; }
+    TaskGraph { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     @dataclass
