@@ -36,11 +36,12 @@ def run(argv: list[str], app_path: str | None = None) -> int:
     if args.verbose:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from clct_tui.commands.handlers import BadInput, check_args
+    from clct_tui.commands.checks import BadInput, check_args
 
     try:
         check_args(args)
-        return asyncio.run(_run_command(args))
+        config = _config(args)  # a bad config is refused before the engine (and the SDK) is imported
+        return asyncio.run(_run_command(args, config))
     except (*BAD_INPUT, BadInput) as exc:
         print(f"clct {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -64,11 +65,10 @@ def _config(args):
     return Config.load(Path(args.config) if args.config else None)
 
 
-async def _run_command(args) -> int:
+async def _run_command(args, config) -> int:
     from clct_tui.commands.handlers import HANDLERS
     from clct_tui.orchestrator import Orchestrator
 
-    config = _config(args)
     for warning in config.warnings:
         print(f"clct: warning: {warning}", file=sys.stderr)
     async with Orchestrator(Path(args.repo or "."), config) as orch:

@@ -1,19 +1,14 @@
-"""One coroutine per subcommand, each over an opened Orchestrator.
-
-Input that can be checked without the repository or the database (``--context``
-JSON, the task file, numeric limits) is checked first, by ``check_args``, so bad
-input is refused before anything is created.
-"""
+"""One coroutine per subcommand, each over an opened Orchestrator (arguments already checked by checks.py)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
+from clct_tui.commands.checks import BadInput
 from clct_tui.commands.output import TranscriptPrinter, ago, print_json, result_line, table
 from clct_tui.commands.progress import TaskProgress
 from clct_tui.errors import ClctError
@@ -24,53 +19,9 @@ from clct_tui.orchestrator import (
     Orchestrator,
     RunFinished,
     TranscriptAppended,
-    load_task_file,
 )
 
 EXIT_OK, EXIT_FAILED = 0, 1
-
-
-class BadInput(ClctError):
-    """An argument that cannot be used (bad JSON, a limit out of range, an agent busy elsewhere)."""
-
-
-# -- checks before the orchestrator opens ------------------------------------------------
-
-
-def check_args(args: argparse.Namespace) -> None:
-    """Refuse bad input before touching the repository or the database."""
-    if args.command == "run-task":
-        args.context_obj = _parse_context(args.context)
-        if not args.description.strip():
-            raise BadInput("the task description is empty")
-        _positive(args.timeout, "--timeout")
-    elif args.command == "parallel":
-        args.specs, args.settings = load_task_file(args.tasks_file)
-        if args.max_concurrent is not None and args.max_concurrent < 1:
-            raise BadInput(f"--max-concurrent must be at least 1, got {args.max_concurrent}")
-    elif args.command == "history":
-        if args.limit < 1:
-            raise BadInput(f"--limit must be at least 1, got {args.limit}")
-    elif args.command == "cleanup":
-        if args.max_age_hours < 0:
-            raise BadInput(f"--max-age-hours must not be negative, got {args.max_age_hours:g}")
-
-
-def _parse_context(raw: str | None) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        context = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"--context is not valid JSON ({exc.msg} at column {exc.colno}): {raw[:80]!r}") from None
-    if not isinstance(context, dict):
-        raise BadInput(f"--context must be a JSON object like '{{\"key\": \"value\"}}', got {type(context).__name__}")
-    return context
-
-
-def _positive(value: float | None, option: str) -> None:
-    if value is not None and value <= 0:
-        raise BadInput(f"{option} must be more than 0, got {value:g}")
 
 
 def _not_busy_elsewhere(instance: ClaudeInstance, doing: str) -> None:

@@ -51,7 +51,10 @@ def open_database(url: str) -> tuple[pw.Database, Models]:
     try:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS)
+            # IMMEDIATE: a transaction takes the write lock when it begins. A deferred one that reads
+            # and then writes fails at once with "database is locked" when another clct process wrote
+            # in between (busy_timeout does not help there); an immediate one waits its turn.
+            db = pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
         else:
             db = connect(url)
         models = Models(db)

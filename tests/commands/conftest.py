@@ -16,6 +16,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,11 @@ class Clct:
         result = self(*args, **kwargs)
         assert result.code == 0, str(result)
         return result
+
+    def each(self, *calls: list[Any] | tuple[Any, ...]) -> list[Result]:
+        """Several independent calls at once (each a new process, as a script in parallel would run them)."""
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            return list(pool.map(lambda args: self(*args), calls))
 
     def create(self, name: str, *args: Any, repo: Path | None = None) -> str:
         result = self.ok("create", "-n", name, *args, cwd=repo)

@@ -6,6 +6,7 @@ from tests.commands.conftest import commit_file, git
 
 
 def test_create_prints_an_id_that_list_in_a_new_process_shows(clct):
+    assert clct.ok("list").out.startswith("no agents yet — `clct create` makes one")
     agent_id = clct.create("first")
     listed = clct.ok("list")
     header, row = listed.out.splitlines()
@@ -28,9 +29,7 @@ def test_create_without_a_name_picks_one_and_json_describes_the_agent(clct):
     assert clct.ok("list", "--json").json()[0]["model"] == "claude-test-model"
 
 
-def test_list_counts_changed_files_and_says_when_there_are_no_agents(clct):
-    assert clct.ok("list").out.startswith("no agents yet")
-    assert clct.ok("list", "--json").json() == []
+def test_list_counts_changed_files(clct):
     clct.create("busy")
     (clct.worktree("busy") / "new.txt").write_text("x")
     (clct.worktree("busy") / "README.md").write_text("changed")
@@ -77,7 +76,7 @@ def test_remove_refuses_to_lose_unmerged_work_unless_forced(clct):
     assert refused.code == 2
     assert "1 commit(s) not in main" in refused.err and "force" in refused.err
     assert (clct.worktree("precious") / "work.txt").is_file()
-    assert [a["name"] for a in clct.ok("list", "--json").json()] == ["precious"]
+    assert clct.rows("select removed_at from worktree where name = 'precious'") == [(None,)]
 
     forced = clct.ok("remove", "precious", "--remove-worktree", "--force", "--json").json()
     assert forced["worktree_removed"] is True
@@ -92,3 +91,9 @@ def test_remove_with_worktree_of_merged_work_needs_no_force(clct):
     clct.ok("remove", "clean", "--remove-worktree")
     assert not clct.worktree("clean").exists()
     assert git(clct.repo, "worktree", "list").count("\n") == 1
+
+
+def test_several_clct_processes_at_once_share_a_new_database(clct):
+    results = clct.each(*(["create", "-n", f"side-{i}"] for i in range(3)))
+    assert [r.code for r in results] == [0, 0, 0], "\n".join(map(str, results))
+    assert sorted(a["name"] for a in clct.ok("list", "--json").json()) == ["side-0", "side-1", "side-2"]

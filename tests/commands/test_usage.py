@@ -31,23 +31,26 @@ def test_bad_usage_exits_2_with_the_reason(clct):
     assert not_a_number.code == 2 and "invalid int value: 'seven'" in not_a_number.err
 
 
-def test_an_unknown_agent_id_exits_2_naming_it(clct):
-    clct.create("real")
-    for command in (["start", "nope"], ["stop", "nope"], ["remove", "nope"], ["run-task", "nope", "do it"]):
-        result = clct(*command)
+def test_an_unknown_agent_id_or_run_id_exits_2_naming_it(clct):
+    commands = (["start", "nope"], ["stop", "nope"], ["remove", "nope"], ["run-task", "nope", "do it"])
+    *agents, run = clct.each(*commands, ["show", "99"])
+    for command, result in zip(commands, agents):
         assert result.code == 2, str(result)
         assert result.err.strip() == f"clct {command[0]}: no agent with id or name 'nope'"
         assert result.out == ""
+    assert run.code == 2 and run.err.strip() == "clct show: no run with id 99; `clct history` lists them"
 
 
 def test_a_taken_name_a_missing_base_and_a_bad_name_exit_2_and_create_nothing(clct):
     clct.create("taken")
-    taken = clct("create", "-n", "taken")
+    taken, missing_base, escape = clct.each(
+        ["create", "-n", "taken"],
+        ["create", "-n", "fresh", "--base-branch", "no-such-branch"],
+        ["create", "-n", "../outside"],
+    )
     assert taken.code == 2 and "worktree 'taken' already exists" in taken.err
-    missing_base = clct("create", "-n", "fresh", "--base-branch", "no-such-branch")
     assert missing_base.code == 2
     assert "base 'no-such-branch' is neither a branch nor a commit" in missing_base.err
-    escape = clct("create", "-n", "../outside")
     assert escape.code == 2 and "clct create:" in escape.err
     assert [name for (name,) in clct.rows("select name from agent")] == ["taken"]
     assert not clct.worktree("fresh").exists()
@@ -60,9 +63,8 @@ def test_outside_a_git_repository_exits_2_with_a_clear_message(clct, tmp_path):
     from_cwd = clct("list", cwd=plain)
     assert from_cwd.code == 2
     assert "is not inside a git repository" in from_cwd.err and "git init" in from_cwd.err
-    from_option = clct("-r", plain, "create")
+    from_option, missing = clct.each(["-r", plain, "create"], ["list", "-r", tmp_path / "does-not-exist"])
     assert from_option.code == 2 and "is not inside a git repository" in from_option.err
-    missing = clct("list", "-r", tmp_path / "does-not-exist")
     assert missing.code == 2 and "is not inside a git repository" in missing.err
 
 

@@ -1,0 +1,138 @@
+"""run-task streams the transcript and ends with a result line; history and show read it back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+
+from clct_tui.testing.scripted_api import status, text, tool_use, user_texts
+
+MAKE_X = {"command": "python3 -c \"open('x','w')\""}  # not auto-allowed in acceptEdits: it asks
+
+
+def first_prompt(request: dict) -> str:
+    return "\n".join(user_texts(next(m for m in request["messages"] if m["role"] == "user")))
+
+
+def test_run_task_streams_text_as_it_arrives_and_ends_with_a_result_line(clct, scripted_api):
+    scripted_api.script("tell a slow story", [text("Once upon a time, " * 6, chunk_size=9, delay=0.08)])
+    agent_id = clct.create("teller")
+    proc = subprocess.Popen(clct.argv("run-task", agent_id, "tell a slow story"), cwd=clct.repo, env=clct.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    chunks: list[tuple[float, bytes]] = []
+
+    def read() -> None:
+        while data := proc.stdout.read1(4096):
+            chunks.append((time.monotonic(), data))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    proc.wait(timeout=60)
+    ended = time.monotonic()
+    reader.join()
+    out = b"".join(c for _, c in chunks).decode()
+    assert proc.returncode == 0, (out, proc.stderr.read())
+    assert "Traceback" not in proc.stderr.read().decode()
+    first_words = next(t for t, c in chunks if b"Once upon" in c)
+    assert ended - first_words > 0.3, "the story arrived only when the run ended"
+    lines = out.splitlines()
+    assert lines[0] == "> tell a slow story"
+    assert lines[1].rstrip() == ("Once upon a time, " * 6).rstrip()
+    assert lines[-1].startswith("result: success · $") and " · 1 turn · " in lines[-1]
+    assert lines[-1].endswith(" · run 1")
+
+
+def test_run_task_shows_tool_calls_in_one_line_and_changes_files_in_the_worktree(clct, scripted_api):
+    scripted_api.script("write hello", [tool_use("Write", {"file_path": "hello.txt", "content": "hi\nthere\n"},
+                                                 say="Writing it."), text("Done.")])
+    clct.create("writer")
+    result = clct.ok("run-task", "writer", "write hello")
+    assert result.out.splitlines()[:4] == ["> write hello", "Writing it.", "▸ Write  hello.txt  (+2)", "Done."]
+    assert (clct.worktree("writer") / "hello.txt").read_text() == "hi\nthere\n"
+    assert not (clct.repo / "hello.txt").exists()
+    (state, success, prompt, result_text), = clct.rows("select state, success, prompt, result_text from run")
+    assert (state, success, prompt, result_text) == ("done", 1, "write hello", "Done.")
+    assert clct.rows("select state from agent") == [("done",)]
+    assert clct.ok("list", "--json").json()[0]["changed_files"] == 1
+
+
+def test_the_model_given_to_create_is_the_one_sent_to_the_api(clct, scripted_api):
+    scripted_api.script("which model", [text("this one")])
+    clct.create("picky", "--model", "claude-test-model")
+    result = clct.ok("run-task", "picky", "which model", "--json").json()
+    assert result["success"] and result["output"] == "this one" and result["run_id"] == 1
+    assert {r["model"] for r in scripted_api.requests} == {"claude-test-model"}
+
+
+def test_approve_auto_lets_a_bash_call_run_and_deny_refuses_it(clct, scripted_api):
+    scripted_api.script("make x now", [tool_use("Bash", MAKE_X), text("made it")])
+    scripted_api.script("try to make x", [tool_use("Bash", MAKE_X), text("could not")])
+    clct.create("yes")
+    clct.create("no")
+
+    allowed = clct.ok("run-task", "yes", "make x now", "--approve", "auto")
+    assert "▸ Bash  python3 -c \"open('x','w')\"\n? Bash asks for approval\n  approved\n" in allowed.out
+    assert (clct.worktree("yes") / "x").exists()
+
+    denied = clct.ok("run-task", "no", "try to make x")  # deny is the default: nobody is there to ask
+    assert "? Bash asks for approval\n  denied: denied by --approve deny\n" in denied.out
+    assert not (clct.worktree("no") / "x").exists()
+    answers = [json.loads(d)["allow"] for (d,) in clct.rows(
+        "select data from event where kind = 'approval_answered' order by id")]
+    assert answers == [True, False]
+
+
+def test_context_is_sent_with_the_task_and_bad_json_is_refused_before_anything_runs(clct, scripted_api):
+    scripted_api.script("fix the ticket", [text("fixed")])
+    clct.create("ctx")
+    bad = clct("run-task", "ctx", "fix the ticket", "--context", "{ticket: ABC-1}")
+    assert bad.code == 2 and bad.err.startswith("clct run-task: --context is not valid JSON")
+    not_object = clct("run-task", "ctx", "fix the ticket", "--context", '["ABC-1"]')
+    assert not_object.code == 2 and "--context must be a JSON object" in not_object.err
+    assert clct.rows("select count(*) from run") == [(0,)] and scripted_api.requests == []
+
+    clct.ok("run-task", "ctx", "fix the ticket", "--context", '{"ticket": "ABC-1", "priority": 2}')
+    sent = first_prompt(scripted_api.requests[0])
+    assert "fix the ticket" in sent and '"ticket": "ABC-1"' in sent and '"priority": 2' in sent
+    (prompt,), = clct.rows("select prompt from run")
+    assert '"ticket": "ABC-1"' in prompt
+
+
+def test_a_failed_run_exits_1_with_the_reason_and_is_stored(clct, scripted_api):
+    scripted_api.script("break please", [status(400, times=10)])
+    clct.create("fragile")
+    result = clct("run-task", "fragile", "break please")
+    assert result.code == 1, str(result)
+    assert result.out.splitlines()[-1].startswith("result: failed: ")
+    (state, success, error), = clct.rows("select state, success, error from run")
+    assert (state, success) == ("failed", 0) and error
+
+
+def test_history_and_show_read_runs_back_in_a_new_process(clct, scripted_api):
+    scripted_api.script("first job", [tool_use("Write", {"file_path": "one.txt", "content": "1\n"}), text("one done")])
+    scripted_api.script("second job", [text("two done")])
+    agent_id = clct.create("worker")
+    clct.ok("run-task", "worker", "first job")
+    clct.ok("run-task", "worker", "second job")
+
+    table = clct.ok("history").out.splitlines()
+    assert table[0].split() == ["RUN", "AGENT", "STATE", "COST", "STARTED", "PROMPT"]
+    assert [line.split()[:3] for line in table[1:]] == [["2", "worker", "done"], ["1", "worker", "done"]]
+    assert table[1].endswith("second job") and table[2].endswith("first job")
+    runs = clct.ok("history", "--json", "--limit", "1").json()
+    assert [(r["id"], r["agent_id"], r["agent_name"], r["prompt"], r["success"]) for r in runs] == [
+        (2, agent_id, "worker", "second job", True)]
+    assert [r["id"] for r in clct.ok("history", "--json", "--search", "first").json()] == [1]
+
+    shown = clct.ok("show", "1").out.splitlines()
+    assert shown[0].startswith("run 1 · agent worker · task · done")
+    assert shown[1:4] == ["> first job", "▸ Write  one.txt  (+1)", "one done"]
+    assert shown[-1].startswith("result: success · $")
+    as_json = clct.ok("show", "1", "--json").json()
+    assert as_json["run"]["prompt"] == "first job" and as_json["run"]["result_text"] == "one done"
+    kinds = [e["kind"] for e in as_json["events"]]
+    assert kinds[0] == "prompt" and "tool_use" in kinds and "tool_result" in kinds and kinds[-1] == "result"
+    bad_limit = clct("history", "--limit", "0")
+    assert bad_limit.code == 2 and "--limit must be at least 1" in bad_limit.err
