@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 REPO   ?= .
 
-.PHONY: run test bench soak screenshots clean
+.PHONY: run demo test bench soak screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(VENV)/bin/clct $(REPO)
+
+demo: $(STAMP)
+	$(PY) -m clct_tui.testing.demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

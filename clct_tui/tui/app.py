@@ -447,7 +447,10 @@ class ClctApp(App[None]):
             return
         specs, self._plan = self._plan, None
         self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (running)")
-        result = await self.orchestrator.sessions.run_plan(specs, session_name=self._plan_name)
+        try:
+            result = await self.orchestrator.sessions.run_plan(specs, session_name=self._plan_name)
+        finally:
+            self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name}")
         done = sum(1 for r in result["results"] if r["success"])
         self._tell(f"Session {self._plan_name}: {done}/{len(result['results'])} task(s) done",
                    severity="information" if result["success"] else "error")
