@@ -101,9 +101,12 @@ class ClaudeInstance:
     async def stop(self) -> None:
         """End the conversation's process; the conversation stays resumable."""
         driver, self._driver = self._driver, None
+        owned_here = driver is not None or self._turn.locked()
         if driver is not None:
             await driver.disconnect()
-        if self.state.is_active:
+        # An agent loaded as running with no process or run here is running in another clct process:
+        # its state is that process's to write.
+        if self.state.is_active and owned_here:
             self._set_state(AgentState.INTERRUPTED)
 
     async def interrupt(self) -> None:

@@ -16,32 +16,45 @@ def first_prompt(request: dict) -> str:
     return "\n".join(user_texts(next(m for m in request["messages"] if m["role"] == "user")))
 
 
-def test_run_task_streams_text_as_it_arrives_and_ends_with_a_result_line(clct, scripted_api):
-    scripted_api.script("tell a slow story", [text("Once upon a time, " * 6, chunk_size=9, delay=0.08)])
+def test_run_task_streams_text_as_it_arrives_and_other_processes_see_the_agent_busy(clct, scripted_api):
+    story = "Once upon a time, " * 12
+    scripted_api.script("tell a slow story", [text(story, chunk_size=9, delay=0.12)])  # about 3 s of words
     agent_id = clct.create("teller")
     proc = subprocess.Popen(clct.argv("run-task", agent_id, "tell a slow story"), cwd=clct.repo, env=clct.env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     chunks: list[tuple[float, bytes]] = []
+    words_seen = threading.Event()
 
     def read() -> None:
         while data := proc.stdout.read1(4096):
             chunks.append((time.monotonic(), data))
+            if b"Once upon" in data:
+                words_seen.set()
 
     reader = threading.Thread(target=read)
     reader.start()
+    assert words_seen.wait(30), "no words streamed"
+    # Meanwhile, in other processes: the agent shows as running and cannot be given more work or stopped.
+    listed, again, stop = clct.each(["list", "--json"], ["run-task", "teller", "more"], ["stop", "teller"])
     proc.wait(timeout=60)
     ended = time.monotonic()
     reader.join()
     out = b"".join(c for _, c in chunks).decode()
-    assert proc.returncode == 0, (out, proc.stderr.read())
-    assert "Traceback" not in proc.stderr.read().decode()
+    err = proc.stderr.read().decode()
+    assert proc.returncode == 0 and "Traceback" not in err, (out, err)
     first_words = next(t for t, c in chunks if b"Once upon" in c)
-    assert ended - first_words > 0.3, "the story arrived only when the run ended"
+    assert ended - first_words > 1.0, "the story arrived only when the run ended"
     lines = out.splitlines()
     assert lines[0] == "> tell a slow story"
-    assert lines[1].rstrip() == ("Once upon a time, " * 6).rstrip()
+    assert lines[1].rstrip() == story.rstrip()
     assert lines[-1].startswith("result: success · $") and " · 1 turn · " in lines[-1]
     assert lines[-1].endswith(" · run 1")
+
+    assert listed.json()[0]["state"] == "running", str(listed)
+    for busy in (again, stop):
+        assert busy.code == 2 and "agent teller is running in another clct process" in busy.err, str(busy)
+    assert clct.rows("select state from agent") == [("done",)]
+    assert clct.rows("select prompt, state from run") == [("tell a slow story", "done")]
 
 
 def test_run_task_shows_tool_calls_in_one_line_and_changes_files_in_the_worktree(clct, scripted_api):
@@ -72,16 +85,18 @@ def test_approve_auto_lets_a_bash_call_run_and_deny_refuses_it(clct, scripted_ap
     clct.create("yes")
     clct.create("no")
 
-    allowed = clct.ok("run-task", "yes", "make x now", "--approve", "auto")
+    # Two agents, two processes at once; deny is the default: nobody is there to ask.
+    allowed, denied = clct.each(["run-task", "yes", "make x now", "--approve", "auto"],
+                                ["run-task", "no", "try to make x"])
+    assert allowed.code == 0 and denied.code == 0, f"{allowed}\n{denied}"
     assert "▸ Bash  python3 -c \"open('x','w')\"\n? Bash asks for approval\n  approved\n" in allowed.out
     assert (clct.worktree("yes") / "x").exists()
 
-    denied = clct.ok("run-task", "no", "try to make x")  # deny is the default: nobody is there to ask
     assert "? Bash asks for approval\n  denied: denied by --approve deny\n" in denied.out
     assert not (clct.worktree("no") / "x").exists()
-    answers = [json.loads(d)["allow"] for (d,) in clct.rows(
-        "select data from event where kind = 'approval_answered' order by id")]
-    assert answers == [True, False]
+    answers = clct.rows("select a.name, e.data from event e join run r on e.run_id = r.id "
+                        "join agent a on r.agent_id = a.id where e.kind = 'approval_answered'")
+    assert sorted((name, json.loads(data)["allow"]) for name, data in answers) == [("no", False), ("yes", True)]
 
 
 def test_context_is_sent_with_the_task_and_bad_json_is_refused_before_anything_runs(clct, scripted_api):
@@ -117,22 +132,25 @@ def test_history_and_show_read_runs_back_in_a_new_process(clct, scripted_api):
     clct.ok("run-task", "worker", "first job")
     clct.ok("run-task", "worker", "second job")
 
-    table = clct.ok("history").out.splitlines()
+    history, latest, found, shown, as_json = clct.each(
+        ["history"], ["history", "--json", "--limit", "1"], ["history", "--json", "--search", "first"],
+        ["show", "1"], ["show", "1", "--json"])
+    table = history.out.splitlines()
     assert table[0].split() == ["RUN", "AGENT", "STATE", "COST", "STARTED", "PROMPT"]
     assert [line.split()[:3] for line in table[1:]] == [["2", "worker", "done"], ["1", "worker", "done"]]
     assert table[1].endswith("second job") and table[2].endswith("first job")
-    runs = clct.ok("history", "--json", "--limit", "1").json()
-    assert [(r["id"], r["agent_id"], r["agent_name"], r["prompt"], r["success"]) for r in runs] == [
+    assert [(r["id"], r["agent_id"], r["agent_name"], r["prompt"], r["success"]) for r in latest.json()] == [
         (2, agent_id, "worker", "second job", True)]
-    assert [r["id"] for r in clct.ok("history", "--json", "--search", "first").json()] == [1]
+    assert [r["id"] for r in found.json()] == [1]
 
-    shown = clct.ok("show", "1").out.splitlines()
-    assert shown[0].startswith("run 1 · agent worker · task · done")
-    assert shown[1:4] == ["> first job", "▸ Write  one.txt  (+1)", "one done"]
-    assert shown[-1].startswith("result: success · $")
-    as_json = clct.ok("show", "1", "--json").json()
-    assert as_json["run"]["prompt"] == "first job" and as_json["run"]["result_text"] == "one done"
-    kinds = [e["kind"] for e in as_json["events"]]
+    lines = shown.out.splitlines()
+    assert lines[0].startswith("run 1 · agent worker · task · done")
+    assert lines[1:4] == ["> first job", "▸ Write  one.txt  (+1)", "one done"]
+    assert lines[-1].startswith("result: success · $")
+    data = as_json.json()
+    assert data["run"]["prompt"] == "first job" and data["run"]["result_text"] == "one done"
+    kinds = [e["kind"] for e in data["events"]]
     assert kinds[0] == "prompt" and "tool_use" in kinds and "tool_result" in kinds and kinds[-1] == "result"
+
     bad_limit = clct("history", "--limit", "0")
     assert bad_limit.code == 2 and "--limit must be at least 1" in bad_limit.err
