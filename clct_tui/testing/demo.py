@@ -12,6 +12,7 @@ a prompt that mentions "test" asks to run a command, which waits for approval.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -75,19 +76,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m clct_tui.testing.demo", description=__doc__.splitlines()[0])
     parser.add_argument("repo", nargs="?", help="a repository to open (default: a fresh example repository)")
     parser.add_argument("--delay", type=float, default=0.02, help="seconds between streamed chunks")
+    parser.add_argument("--sandbox", metavar="DIR",
+                        help="keep the sandbox in DIR (reused next time) instead of a temporary folder")
     args = parser.parse_args(argv)
 
     from clct_tui.config import Config
     from clct_tui.tui.app import ClctApp
 
-    with tempfile.TemporaryDirectory(prefix="clct-demo-") as tmp, ScriptedAPI(
-        default=lambda prompt: demo_replies(prompt, args.delay)
-    ) as api:
-        root = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        api = stack.enter_context(ScriptedAPI(default=lambda prompt: demo_replies(prompt, args.delay)))
+        if args.sandbox:
+            root = Path(args.sandbox).resolve()
+            root.mkdir(parents=True, exist_ok=True)
+        else:
+            root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clct-demo-")))
         sandbox(root, api)
-        repo = Path(args.repo).resolve() if args.repo else make_example_repo(root / "pelican")
-        app = ClctApp(repo, Config.load())
-        app.run()
+        example = root / "pelican"
+        if args.repo:
+            repo = Path(args.repo).resolve()
+        else:
+            repo = example if (example / ".git").exists() else make_example_repo(example)
+        ClctApp(repo, Config.load()).run()
     return 0
 
 
