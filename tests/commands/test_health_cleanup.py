@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from tests.commands.conftest import commit_file, git
 
 
@@ -23,17 +25,15 @@ def test_health_passes_with_an_api_key_and_fails_without_one(clct):
 
 
 def test_cleanup_dry_run_keeps_unmerged_work_and_says_why_then_cleanup_removes_only_empty_work(clct):
-    clct.create("empty")
-    clct.create("committed")
+    created = clct.each(*(["create", "-n", name] for name in ("empty", "committed", "dirty")))
+    assert [r.code for r in created] == [0, 0, 0], "\n".join(map(str, created))
     commit_file(clct.worktree("committed"), "feature.txt")
-    clct.create("dirty")
     (clct.worktree("dirty") / "notes.txt").write_text("not committed")
 
-    recent = clct.ok("cleanup", "--dry-run").out.splitlines()  # default: only older than 24 h
-    assert sorted(recent) == [f"kept          {n}: active within the last 24 h" for n in ("committed", "dirty", "empty")]
-
-    dry = clct.ok("cleanup", "--dry-run", "--max-age-hours", "0").out.splitlines()
-    assert sorted(dry) == [
+    recent, dry = clct.each(["cleanup", "--dry-run"], ["cleanup", "--dry-run", "--max-age-hours", "0"])
+    assert sorted(recent.out.splitlines()) == [  # by default only worktrees idle for 24 h are considered
+        f"kept          {n}: active within the last 24 h" for n in ("committed", "dirty", "empty")]
+    assert sorted(dry.out.splitlines()) == [
         "kept          committed: 1 commit(s) not merged into main",
         "kept          dirty: 1 uncommitted change(s)",
         "would remove  empty",
@@ -52,8 +52,6 @@ def test_cleanup_dry_run_keeps_unmerged_work_and_says_why_then_cleanup_removes_o
 
 
 def test_cleanup_prunes_worktree_records_whose_folders_were_deleted_by_hand(clct):
-    import shutil
-
     clct.create("gone")
     shutil.rmtree(clct.worktree("gone"))
     out = clct.ok("cleanup", "--max-age-hours", "0").out

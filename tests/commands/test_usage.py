@@ -72,11 +72,11 @@ def test_repo_option_works_from_anywhere_before_or_after_the_command(clct, tmp_p
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     agent_id = clct.ok("-r", clct.repo, "create", "-n", "remote", cwd=elsewhere).out.strip()
+    sub = clct.repo / "src"
+    sub.mkdir()
     listed = clct.ok("list", "--repo", clct.repo, "--json", cwd=elsewhere).json()
     assert [a["instance_id"] for a in listed] == [agent_id]
     # A subfolder of the repository finds the repository around it.
-    sub = clct.repo / "src"
-    sub.mkdir()
     assert [a["name"] for a in clct.ok("list", "--json", cwd=sub).json()] == ["remote"]
 
 
