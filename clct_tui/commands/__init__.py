@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -48,7 +49,7 @@ def run(argv: list[str], app_path: str | None = None) -> int:
     except ClctError as exc:
         print(f"clct {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print(f"clct {args.command}: interrupted", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # a bug: say so in one line; -v shows where
@@ -72,7 +73,37 @@ async def _run_command(args, config) -> int:
     for warning in config.warnings:
         print(f"clct: warning: {warning}", file=sys.stderr)
     async with Orchestrator(Path(args.repo or "."), config) as orch:
+        _stop_on_signals(orch, args.command)
         return await HANDLERS[args.command](orch, args)
+
+
+def _stop_on_signals(orch, command: str) -> None:
+    """Ctrl-C or SIGTERM (a CI job cancelled): stop without losing what was done.
+
+    run-task interrupts its agent, so the run ends as `interrupted`, is stored, and the
+    result line is printed. Other commands stop at once; the orchestrator's shutdown
+    still interrupts running agents and records their runs. A second signal quits now.
+    """
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    signals_seen = 0
+
+    def on_signal() -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        orch.closing = True  # no new runs start
+        if signals_seen == 1 and command == "run-task":
+            print(f"\nclct {command}: interrupting the agent (again to quit at once)", file=sys.stderr)
+            for instance in orch.list_instances():
+                asyncio.ensure_future(instance.interrupt())
+        elif main is not None:
+            main.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal)
+        except (NotImplementedError, RuntimeError):  # not on this platform: Python's default applies
+            pass
 
 
 def _run_app(args, app_path: str | None) -> int:
