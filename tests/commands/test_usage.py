@@ -104,3 +104,16 @@ def test_a_repository_whose_default_branch_is_master_works(clct, tmp_path, scrip
     assert "result: success" in result.out
     assert (clct.worktree("legacy", master) / "m.txt").read_text() == "m\n"
     assert subprocess.run(["git", "rev-parse", "--verify", "master"], cwd=master, capture_output=True).returncode == 0
+
+
+def test_the_task_file_shown_in_parallel_help_is_a_valid_task_file(tmp_path):
+    from clct_tui.commands.parser import EPILOGS
+    from clct_tui.orchestrator.taskfile import load_task_file
+
+    help_text = EPILOGS["parallel"]
+    example = help_text[help_text.index("  [session]"):help_text.index("The file is checked")]
+    path = tmp_path / "example.toml"
+    path.write_text("\n".join(line[2:] for line in example.splitlines()))
+    specs, settings = load_task_file(path)
+    assert [(s.name, s.dependencies, s.branch) for s in specs] == [("schema", [], None), ("api", ["schema"], "feature/api")]
+    assert settings == {"name": "auth", "max_budget_usd": 5.0}
