@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import shutil
 from pathlib import Path
 
@@ -315,12 +314,15 @@ class WorktreeManager:
         sig = signature(repo)
         return str(repo.create_commit("HEAD", sig, sig, message.strip() or "clct: agent work", tree, parents))
 
-    def merge(self, name: str, strategy: str = "merge") -> MergeResult:
-        """Merge the worktree's commits into its base branch. A conflict changes nothing and names the paths."""
+    def merge(self, name: str, strategy: str = "merge", into: str | None = None) -> MergeResult:
+        """Merge the worktree's commits into ``into`` (by default its base branch).
+
+        A conflict changes nothing and names the paths.
+        """
         if strategy not in STRATEGIES:
             raise GitError(f"unknown merge strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
         info = self.get_worktree(name)
-        into = info.base
+        into = into or info.base
         if not self.branch_exists(into):
             raise GitError(f"{name!r} started from {into[:12]}, which is not a branch; there is nothing to merge into")
         ours, theirs = self._tip(into), self._tip(info.branch)

@@ -58,6 +58,10 @@ class ClaudeInstance:
         self.session_id = session_id
         self.state = state
         self.cost_usd = cost_usd
+        # The CLI reports a conversation's running total (restored when it resumes), not a run's cost.
+        # One agent is one conversation, so its total so far is where the next report starts from.
+        self._reported_total = cost_usd
+        self._run_cost: float | None = None
         self.max_budget_usd = max_budget_usd
         self.max_turns = max_turns
         self.last_error: str | None = None
@@ -179,7 +183,11 @@ class ClaudeInstance:
                 if not self.is_started:
                     await self.start()
                 assert self._driver is not None
-                return await self._driver.run(prompt, timeout=timeout)
+                self._run_cost = None
+                result = await self._driver.run(prompt, timeout=timeout)
+                if self._run_cost is not None:
+                    result.cost_usd = self._run_cost
+                return result
             except TransientAgentError as exc:
                 if attempt >= retries:
                     return self._failure(f"{exc} (gave up after {attempt + 1} attempts)")
@@ -235,10 +243,22 @@ class ClaudeInstance:
             # Stored at once, so a run cut short (quit, crash) can still be resumed.
             self.session_id = driver.session_id
             self._orchestrator.store_write_soon("update_agent", self.instance_id, session_id=self.session_id)
+        if event.kind is EventKind.RESULT:
+            event.data = {**event.data, "cost_usd": self._cost_of_run(float(event.data.get("cost_usd") or 0.0))}
         self._emit(event)
         if event.kind is EventKind.APPROVAL_ANSWERED and self.state is AgentState.WAITING:
             if not self.pending_approvals:
                 self._set_state(AgentState.RUNNING)
+
+    def _cost_of_run(self, reported_total: float) -> float:
+        """What this run added to the conversation's running total the CLI reports."""
+        if reported_total >= self._reported_total - 1e-9:  # float sums of earlier runs may be a hair above
+            cost = max(0.0, reported_total - self._reported_total)
+        else:  # the CLI started counting afresh (a new conversation, or it did not restore its total)
+            cost = reported_total
+        self._reported_total = reported_total
+        self._run_cost = cost
+        return cost
 
     def _on_approval(self, request: ApprovalRequest) -> None:
         self._set_state(AgentState.WAITING)

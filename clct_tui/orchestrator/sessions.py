@@ -7,12 +7,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from clct_tui.domain import TaskStatus
-from clct_tui.errors import BudgetExceededError, ClctError, NotFoundError, TaskGraphError
-from clct_tui.orchestrator.events import TaskChanged
+from clct_tui.errors import BudgetExceededError, ClctError, GitError, NotFoundError, TaskGraphError
+from clct_tui.orchestrator.events import TaskChanged, WorktreeChanged
 from clct_tui.orchestrator.graph import TaskSpec, dependents_of, topological_order, validate
 from clct_tui.orchestrator.naming import slugify, unique_name
 
 if TYPE_CHECKING:
+    from clct_tui.git import MergeResult
     from clct_tui.orchestrator.core import Orchestrator
     from clct_tui.orchestrator.instance import ClaudeInstance
     from clct_tui.store import SessionRecord, TaskRecord
@@ -31,6 +32,11 @@ def spec_of(task: TaskRecord) -> TaskSpec:
         max_budget_usd=task.max_budget_usd,
         max_turns=task.max_turns,
     )
+
+
+def _usd(amount: float) -> str:
+    """Dollars, with enough digits that a small budget does not read as $0.00."""
+    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"
 
 
 class SessionManager:
@@ -208,7 +214,9 @@ class SessionManager:
             existing = self._orch.get_instance(task.agent_id)
             if existing is not None:
                 return existing
+        # A worktree's name is its branch's name too: a branch left from earlier work must not collide.
         taken = {w.name for w in await self._orch.git_call("list_worktrees")}
+        taken |= set(await self._orch.git_call("branches"))
         name = unique_name(f"{slugify(session.name, 3, 20)}-{slugify(spec.name, 4, 30)}", taken)
         parents = [branches[d] for d in spec.dependencies]
         base = spec.base
@@ -229,10 +237,11 @@ class SessionManager:
     async def _check_budget(self, session: SessionRecord) -> None:
         if session.max_budget_usd is None:
             return
+        await self._orch.drain_writes()  # the cost of a task that just finished is still queued
         spent = await asyncio.to_thread(self._store.cost_for_session, session.id)
         if spent >= session.max_budget_usd:
             raise BudgetExceededError(
-                f"session {session.name!r} has spent ${spent:.2f} of its ${session.max_budget_usd:.2f} budget"
+                f"session {session.name!r} has spent {_usd(spent)} of its {_usd(session.max_budget_usd)} budget"
             )
 
     async def run_sequential(self, steps: list[dict[str, Any]], session_name: str | None = None) -> dict[str, Any]:
@@ -286,14 +295,44 @@ class SessionManager:
         head = await self._orch.git_call("rebase_onto", instance.worktree.name, parent.branch)
         return head
 
-    async def merge_session(self, session_id: str, strategy: str = "merge") -> list:
-        """Merge the finished tasks' branches, parents before children."""
+    async def merge_session(self, session_id: str, strategy: str = "merge") -> list[MergeResult]:
+        """Merge the done tasks' branches, parents before children, into the branch the session started from.
+
+        A dependent task branched from its parent's branch (its git base); merging it there
+        would leave the base without it, so every task goes where its first root task goes.
+        Tasks commit their work when they finish; changes made after that (a follow-up
+        prompt, an edit by hand) are not merged silently: if a task's worktree has uncommitted
+        changes, nothing is merged and the GitError names the worktrees. The first conflict
+        stops the merge with a MergeConflictError naming the paths; the merges before it stay.
+        """
         tasks = await asyncio.to_thread(self._store.tasks, session_id)
+        by_branch = {t.branch: t for t in tasks if t.branch}
+        instances = {t.name: self._orch.get_instance(t.agent_id) if t.agent_id else None for t in tasks}
+        dirty = [i.worktree.name for t in tasks if (i := instances[t.name]) is not None
+                 and t.status == TaskStatus.DONE.value and (await self._orch.git_call("status", i.worktree.name)).dirty]
+        if dirty:
+            raise GitError(f"uncommitted changes in worktree(s) {', '.join(dirty)}; commit or discard them before "
+                           "merging the session (nothing was merged)")
+
+        def target(task: TaskRecord) -> str:
+            seen: set[str] = set()
+            while True:
+                seen.add(task.name)
+                instance = instances[task.name]
+                base = instance.worktree.base if instance else task.base
+                parent = by_branch.get(base)
+                if parent is None or parent.name in seen:
+                    return base
+                task = parent
+
         results = []
         for spec in topological_order([spec_of(t) for t in tasks]):
             task = next(t for t in tasks if t.name == spec.name)
-            if task.status == TaskStatus.DONE.value and task.agent_id and self._orch.get_instance(task.agent_id):
-                results.append(await self._orch.merge(task.agent_id, strategy))
+            instance = instances[task.name]
+            if task.status != TaskStatus.DONE.value or instance is None:
+                continue
+            results.append(await self._orch.git_call("merge", instance.worktree.name, strategy, target(task)))
+            self._orch.publish(WorktreeChanged(instance.instance_id))
         return results
 
     # -- bookkeeping -------------------------------------------------------------------

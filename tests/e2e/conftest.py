@@ -4,15 +4,19 @@
   folder, so neither the CLI nor clct reads or writes the user's own state.
 - ``scripted_api``: a started ScriptedAPI whose variables are set in the environment the CLI inherits.
 - ``git_repo``: a real repository with one commit on ``main``.
+- ``config``: a Config whose worktrees and database live in the test's temporary folder;
+  ``rows(config, sql)`` reads that database back.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from clct_tui import Config
 from clct_tui.testing.scripted_api import ScriptedAPI
 
 
@@ -54,3 +58,21 @@ def make_repo(path: Path, branch: str = "main") -> Path:
 @pytest.fixture
 def git_repo(tmp_path) -> Path:
     return make_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    return Config(
+        max_concurrent_instances=2,
+        worktree_base_path=tmp_path / "worktrees",
+        database_url=f"sqlite:///{tmp_path / 'history.db'}",
+        instance_timeout=60,
+        retry_base_delay=0.1,
+    )
+
+
+def rows(config: Config, sql: str, params: tuple = ()) -> list[tuple]:
+    """Read the test's database directly, as another process would."""
+    path = config.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        return db.execute(sql, params).fetchall()

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 
-from clct_tui import Config, Orchestrator
+from clct_tui import Orchestrator
 from clct_tui.domain import AgentState
 from clct_tui.errors import TaskGraphError
 from clct_tui.orchestrator import ApprovalRequested
 from clct_tui.testing.scripted_api import hang, status, text, tool_use
-
-
-@pytest.fixture
-def config(tmp_path) -> Config:
-    return Config(
-        max_concurrent_instances=2,
-        worktree_base_path=tmp_path / "worktrees",
-        database_url=f"sqlite:///{tmp_path / 'history.db'}",
-        instance_timeout=60,
-        retry_base_delay=0.1,
-    )
-
-
-def rows(config: Config, sql: str) -> list[tuple]:
-    path = config.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        return db.execute(sql).fetchall()
+from tests.e2e.conftest import rows
 
 
 async def test_a_file_written_by_the_agent_lands_in_its_own_worktree_only(scripted_api, git_repo, config):
