@@ -181,6 +181,9 @@ class SessionManager:
         limit: asyncio.Semaphore,
     ) -> TaskStatus:
         async with limit:
+            if self._orch.closing:  # shutting down while this task waited for a slot: leave it for a resume
+                self._update(session.id, task, TaskStatus.INTERRUPTED, error="clct stopped before this task started")
+                return TaskStatus.INTERRUPTED
             try:
                 await self._check_budget(session)
                 instance = await self._instance_for(session, task, spec, branches)

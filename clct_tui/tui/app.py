@@ -35,7 +35,7 @@ from clct_tui.tui.screens.approval import ApprovalScreen
 from clct_tui.tui.screens.dialogs import ConfirmScreen, TextPromptScreen
 from clct_tui.tui.screens.diff import DiffScreen
 from clct_tui.tui.screens.help import HelpScreen
-from clct_tui.tui.screens.history import HistoryRow, HistoryScreen
+from clct_tui.tui.screens.history import HistoryRow, HistoryScreen, SessionRow
 from clct_tui.tui.screens.main import MainScreen
 from clct_tui.tui.screens.new_agent import NewAgentRequest, NewAgentScreen
 from clct_tui.tui.themes import bundled_themes_dir, load_themes
@@ -81,8 +81,9 @@ class ClctApp(App[None]):
         self._live: dict[str, list[TranscriptEvent]] = {}  # this session's events per agent
         self._live_runs: set[int] = set()
         self._git_counts: dict[str, tuple[int, int, int]] = {}
-        self._plan = None
+        self._plan = None  # tasks read from a file, not yet a session
         self._plan_name: str | None = None
+        self._session_id: str | None = None  # the session in the Tasks pane
         self._engine_ready = asyncio.Event()
         self._quitting = False
         # Engine events arrive while dialogs are open; they always update the main screen's panes.
@@ -434,21 +435,25 @@ class ClctApp(App[None]):
         except ClctError as exc:
             self.notify(str(exc), title="Cannot use this task file", severity="error", timeout=15)
             return
-        self._plan = specs
+        self._plan, self._session_id = specs, None
         self._plan_name = settings.get("name") or full.stem
         self.main.query_one(TaskGraph).set_tasks([TaskRow(s.name, "pending", s.dependencies) for s in specs], self._plan_name)
         self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (r runs)")
         self.notify(f"{len(specs)} task(s) loaded from {full.name}; press r to run them.")
 
-    @work(group="tasks", exit_on_error=False, description="run the task file")
+    @work(group="tasks", exit_on_error=False, description="run the tasks")
     async def action_run_tasks(self) -> None:
-        if not self._plan:
-            self.notify("Open a task file first (t).", severity="warning")
+        sessions = self.orchestrator.sessions
+        if self._plan:
+            specs, self._plan = self._plan, None
+            session = await sessions.create_plan(specs, self._plan_name)
+            self._session_id = session.id
+        elif self._session_id is None:
+            self.notify("Open a task file first (t), or pick a session in history (h).", severity="warning")
             return
-        specs, self._plan = self._plan, None
         self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (running)")
         try:
-            result = await self.orchestrator.sessions.run_plan(specs, session_name=self._plan_name)
+            result = await sessions.execute_session(self._session_id)
         finally:
             self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name}")
         done = sum(1 for r in result["results"] if r["success"])
@@ -458,14 +463,20 @@ class ClctApp(App[None]):
     @work(group="tasks", exit_on_error=False, description="load the latest session")
     async def load_latest_session(self) -> None:
         sessions = await asyncio.to_thread(self.orchestrator.sessions.list_sessions, 1)
-        if not sessions:
-            return
-        session = sessions[0]
-        tasks = await asyncio.to_thread(self.orchestrator.sessions.tasks, session.id)
+        if sessions:
+            await self.show_session(sessions[0].id)
+
+    async def show_session(self, session_id: str) -> None:
+        """Put a stored session in the Tasks pane; `r` then runs what is left of it."""
+        sessions = self.orchestrator.sessions
+        session = await asyncio.to_thread(sessions.get_session, session_id)
+        tasks = await asyncio.to_thread(sessions.tasks, session_id)
         self.main.query_one(TaskGraph).set_tasks(
             [TaskRow(t.name, t.status, list(t.depends_on), t.agent_id) for t in tasks], session.name
         )
-        self.main.query_one("#tasks-title").update(f"Tasks: {session.name}")
+        self._plan, self._plan_name, self._session_id = None, session.name, session.id
+        unfinished = any(t.status != "done" for t in tasks)
+        self.main.query_one("#tasks-title").update(f"Tasks: {session.name}" + (" (r resumes)" if unfinished else ""))
 
     @on(TaskGraph.TaskSelected)
     def _task_selected(self, event: TaskGraph.TaskSelected) -> None:
@@ -480,6 +491,21 @@ class ClctApp(App[None]):
     async def history_rows(self, search: str | None = None) -> list[HistoryRow]:
         runs = await self.orchestrator.history(limit=500, search=search)
         return [HistoryRow(r.id, r.agent_id, r.agent_name, r.started_at, r.state, r.cost_usd, r.prompt) for r in runs]
+
+    async def session_rows(self) -> list[SessionRow]:
+        sessions = self.orchestrator.sessions
+        rows = []
+        for session in await asyncio.to_thread(sessions.list_sessions, 200):
+            tasks = await asyncio.to_thread(sessions.tasks, session.id)
+            done = sum(1 for t in tasks if t.status == "done")
+            cost = sum(t.cost_usd or 0.0 for t in tasks)
+            rows.append(SessionRow(session.id, session.name, session.status, done, len(tasks), cost,
+                                   session.created_at))
+        return rows
+
+    @on(HistoryScreen.SessionChosen)
+    async def _session_chosen(self, event: HistoryScreen.SessionChosen) -> None:
+        await self.show_session(event.session_id)
 
     async def run_events(self, run_id: int) -> list[TranscriptEvent]:
         return await self.orchestrator.run_transcript(run_id)

@@ -188,3 +188,43 @@ async def test_coming_back_restores_worktrees_and_transcripts(scripted_api, make
         assert (restored.name, restored.state) == ("keeper", AgentState.DONE)
         await wait_for(pilot, lambda: "I will be remembered." in transcript_text(again), what="the transcript")
         assert "keeper" in screen_text(again)
+
+
+async def test_a_chosen_theme_is_saved_to_config_toml_and_restored(scripted_api, make_app, tmp_path):
+    import tomllib
+
+    from clct_tui.config import Config
+    from clct_tui.paths import user_config_dir
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await engine_ready(pilot)
+        app.theme = "clct-light"
+        await wait_for(pilot, lambda: (user_config_dir() / "config.toml").exists(), what="config.toml")
+    saved = tomllib.loads((user_config_dir() / "config.toml").read_text())
+    assert saved["theme"] == "clct-light"
+    again = make_app(cfg=Config.load().with_overrides(database_url=app.config.database_url,
+                                                     worktree_base_path=app.config.worktree_base_path))
+    async with again.run_test(size=SIZE) as pilot:
+        await engine_ready(pilot)
+        assert again.theme == "clct-light"
+
+
+async def test_history_lists_sessions_and_enter_puts_one_back_in_the_tasks_pane(scripted_api, make_app, tmp_path):
+    plan = write_plan(tmp_path / "nightly.json", [{"name": "lint", "description": "lint it"},
+                                                  {"name": "docs", "description": "doc it"}])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await engine_ready(pilot)
+        await open_task_file(pilot, plan)
+        await pilot.press("r")
+        graph = app.main.query_one(TaskGraph)
+        await wait_for(pilot, lambda: {t.status for t in graph.tasks} == {"done"}, timeout=40)
+        graph.set_tasks([])  # the pane forgets it, so only history can bring it back
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "nightly" in screen_text(app) and "2/2" in screen_text(app), what="sessions")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is app.main and len(graph.tasks) == 2, what="the session")
+        assert "Tasks: nightly" in screen_text(app)

@@ -28,12 +28,26 @@ class HistoryRow:
     prompt: str
 
 
+@dataclass(frozen=True)
+class SessionRow:
+    session_id: str
+    name: str
+    status: str
+    done: int
+    total: int
+    cost_usd: float
+    created_at: float
+
+
 class HistoryScreen(Screen[None]):
-    """A table of runs; `/` searches, Enter opens the transcript, `r` resumes the conversation."""
+    """Runs (`/` searches, Enter opens the transcript, `r` resumes it) or sessions (`s`; Enter opens one)."""
 
     DEFAULT_CSS = """
     HistoryScreen #search { dock: top; margin: 0 1; }
-    HistoryScreen #runs { height: 1fr; }
+    HistoryScreen #runs, HistoryScreen #sessions { height: 1fr; }
+    HistoryScreen #sessions { display: none; }
+    HistoryScreen.sessions #sessions { display: block; }
+    HistoryScreen.sessions #runs, HistoryScreen.sessions #search { display: none; }
     HistoryScreen #viewer { height: 2fr; border-top: solid $panel; display: none; }
     HistoryScreen.viewing #viewer { display: block; }
     HistoryScreen #viewer-title { background: $panel; padding: 0 1; width: 100%; }
@@ -42,11 +56,16 @@ class HistoryScreen(Screen[None]):
         Binding("escape", "back", "Back", id="history.back"),
         Binding("slash", "search", "Search", id="history.search"),
         Binding("r", "resume", "Resume", id="history.resume"),
+        Binding("s", "toggle_sessions", "Runs/Sessions", id="history.sessions"),
     ]
 
     @dataclass
     class ResumeRequested(Message):
         agent_id: str
+
+    @dataclass
+    class SessionChosen(Message):
+        session_id: str
 
     def __init__(self, engine, *, clock: bool = True) -> None:
         super().__init__()
@@ -57,6 +76,7 @@ class HistoryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search prompts and results…", id="search")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
         with Vertical(id="viewer"):
             yield Label("", id="viewer-title")
             yield TranscriptView(id="history-transcript")
@@ -65,6 +85,7 @@ class HistoryScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
         table.add_columns("run", "agent", "started", "state", "cost", "prompt")
+        self.query_one("#sessions", DataTable).add_columns("session", "created", "status", "tasks done", "cost")
         self.query_one("#history-transcript", TranscriptView).read_only = True
         table.focus()
         self.load()
@@ -75,7 +96,7 @@ class HistoryScreen(Screen[None]):
         table = self.query_one("#runs", DataTable)
         table.clear()
         for row in self._rows:
-            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(row.started_at)) if self._clock else "—"
+            started = self._when(row.started_at)
             prompt = row.prompt.splitlines()[0][:80] if row.prompt else ""
             table.add_row(str(row.run_id), row.agent_name, started, row.state, money(row.cost_usd), prompt,
                           key=str(row.run_id))
@@ -106,10 +127,40 @@ class HistoryScreen(Screen[None]):
             return None
         return self._rows[table.cursor_row]
 
+    def _when(self, ts: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if self._clock else "—"
+
+    @work(exclusive=True, group="history-sessions", exit_on_error=False, description="load sessions")
+    async def load_sessions(self) -> None:
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        for row in await self._engine.session_rows():
+            table.add_row(row.name, self._when(row.created_at), row.status, f"{row.done}/{row.total}",
+                          money(row.cost_usd), key=row.session_id)
+
+    def action_toggle_sessions(self) -> None:
+        showing = self.toggle_class("sessions").has_class("sessions")
+        self.remove_class("viewing")
+        if showing:
+            self.load_sessions()
+        self.query_one("#sessions" if showing else "#runs", DataTable).focus()
+
+    @on(DataTable.RowSelected, "#sessions")
+    def _open_session(self, event: DataTable.RowSelected) -> None:
+        self.dismiss()
+        self.app.post_message(self.SessionChosen(str(event.row_key.value)))
+
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
 
     def action_resume(self) -> None:
+        if self.has_class("sessions"):
+            sessions = self.query_one("#sessions", DataTable)
+            if sessions.row_count:
+                key = sessions.coordinate_to_cell_key(sessions.cursor_coordinate).row_key
+                self.dismiss()
+                self.app.post_message(self.SessionChosen(str(key.value)))
+            return
         row = self._current()
         if row is not None:
             self.dismiss()
