@@ -85,7 +85,7 @@ class ClctApp(App[None]):
         self._plan_name: str | None = None
         self._session_id: str | None = None  # the session in the Tasks pane
         self._engine_ready = asyncio.Event()
-        self._quitting = False
+        self._main_branch: str | None = None  # the main checkout's branch
         # Engine events arrive while dialogs are open; they always update the main screen's panes.
         self.main = MainScreen()
 
@@ -123,6 +123,8 @@ class ClctApp(App[None]):
             self.main.query_one(StatusLine).message = str(exc)
             self.notify(str(exc), title="clct cannot open this repository", severity="error", timeout=30)
             return
+        # Read once, off the loop: rows are redrawn on every agent added or removed.
+        self._main_branch = await orch.git_call("current_branch")
         orch.subscribe(self._on_engine_event)
         status = self.main.query_one(StatusLine)
         status.repo = orch.worktrees.repo_path.name
@@ -212,7 +214,7 @@ class ClctApp(App[None]):
         orch = self.orchestrator
         if orch.worktrees is None:
             return
-        main = AgentRow(MAIN_ID, orch.worktrees.repo_path.name, orch.worktrees.current_branch() or "(detached)")
+        main = AgentRow(MAIN_ID, orch.worktrees.repo_path.name, self._main_branch or "(detached)")
         rows = [main] + [r for i in orch.list_instances() if (r := self._row(i.instance_id))]
         worktree_list = self.main.query_one(WorktreeList)
         worktree_list.set_rows(rows)
@@ -306,7 +308,7 @@ class ClctApp(App[None]):
         if not self._engine_ready.is_set():
             self.notify("Still opening the repository…", severity="warning")
             return
-        base = self.config.default_branch or (self.orchestrator.worktrees.current_branch() or "")
+        base = self.config.default_branch or self._main_branch or ""
         self.push_screen(NewAgentScreen(base), self._new_agent_chosen)
 
     def _new_agent_chosen(self, request: NewAgentRequest | None) -> None:
