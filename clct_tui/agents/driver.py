@@ -6,17 +6,32 @@ import asyncio
 import collections
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import claude_agent_sdk as sdk
 from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ResultMessage
-from claude_agent_sdk.types import PermissionResultAllow, PermissionResultDeny, ToolPermissionContext
+from claude_agent_sdk.types import (
+    PermissionResultAllow,
+    PermissionResultDeny,
+    ToolPermissionContext,
+)
 
-from clct_tui.agents.translate import StreamState, is_login_problem, is_transient, run_result, translate
+from clct_tui.agents.options import AgentOptions
+from clct_tui.agents.translate import (
+    StreamState,
+    is_login_problem,
+    is_transient,
+    run_result,
+    translate,
+)
 from clct_tui.domain import ApprovalRequest, EventKind, RunResult, TranscriptEvent
-from clct_tui.errors import AgentError, CLIConnectionError, CLINotFoundError, TransientAgentError
+from clct_tui.errors import (
+    AgentError,
+    CLIConnectionError,
+    CLINotFoundError,
+    TransientAgentError,
+)
 
 LOGIN_HELP = (
     "Claude Code is not logged in: run `claude login`, or set ANTHROPIC_API_KEY "
@@ -28,20 +43,6 @@ NOT_FOUND_HELP = (
 )
 # Seconds to wait for the CLI to end a run after an interrupt before the process is stopped.
 INTERRUPT_GRACE = 10.0
-
-
-@dataclass
-class AgentOptions:
-    cwd: Path
-    model: str | None = None
-    permission_mode: str = "acceptEdits"
-    resume: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    cli_path: str | None = None
-    max_turns: int | None = None
-    max_budget_usd: float | None = None
-    approval_timeout: float = 600.0
-    system_prompt_append: str | None = None
 
 
 class AgentDriver:

@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from claude_agent_sdk import AssistantMessage, ResultMessage, StreamEvent, UserMessage
-from claude_agent_sdk.types import TextBlock, ThinkingBlock, ToolResultBlock, ToolUseBlock
+from claude_agent_sdk.types import (
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+)
 
 from clct_tui.domain import EventKind, RunResult, TranscriptEvent
 

@@ -7,7 +7,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from clct_tui.agents import AgentDriver, AgentOptions
+from clct_tui.agents import AgentOptions, load_driver
 from clct_tui.domain import AgentState, ApprovalRequest, EventKind, RunResult, TranscriptEvent
 from clct_tui.errors import AgentError, TransientAgentError
 from clct_tui.git import WorktreeInfo
@@ -20,6 +20,7 @@ from clct_tui.orchestrator.events import (
 )
 
 if TYPE_CHECKING:
+    from clct_tui.agents import AgentDriver
     from clct_tui.orchestrator.core import Orchestrator
 
 # States that end a run; anything else is still in flight.
@@ -84,7 +85,8 @@ class ClaudeInstance:
         if self.is_started:
             return
         config = self._orchestrator.config
-        driver = AgentDriver(
+        driver_class = await asyncio.to_thread(load_driver)
+        driver = driver_class(
             AgentOptions(
                 cwd=self.worktree.path,
                 model=self.model or config.claude_model,
