@@ -83,3 +83,10 @@ class NotFoundError(ClctError):
 
 class TransientAgentError(AgentError):
     """A failure worth retrying: the CLI process died, or the API was overloaded or rate limited."""
+
+
+class NotOpenError(ClctError):
+    """The engine was used before open() (or after shutdown)."""
+
+    def __init__(self) -> None:
+        super().__init__("the orchestrator is not open; call open() or use 'async with'")

@@ -30,6 +30,7 @@ class WorktreeStatus:
     changed: list[FileChange]
     ahead: int
     behind: int
+    unmerged: int = 0  # commits in neither the base nor the main checkout's branch: work removal would lose
 
     @property
     def dirty(self) -> bool:

@@ -233,8 +233,10 @@ class WorktreeManager:
                 problems = []
                 if status.dirty:
                     problems.append(f"{status.changed_count} uncommitted change(s)")
-                if status.ahead:
-                    problems.append(f"{status.ahead} commit(s) not in {status.base}")
+                if status.unmerged:
+                    main = self.current_branch() or "HEAD"
+                    into = status.base if status.base == main else f"{status.base} or {main}"
+                    problems.append(f"{status.unmerged} commit(s) not merged into {into}")
                 if problems:
                     raise UnsafeRemovalError(f"worktree {name!r} has {' and '.join(problems)}; "
                                              "commit and merge them, or force the removal")
@@ -247,13 +249,21 @@ class WorktreeManager:
                 self._unset(branch)
 
     def status_ahead(self, branch: str) -> int:
-        base = self._get(branch, "clctbase")
-        if base is None:
-            return 0
-        try:
-            return self.repo.ahead_behind(self._tip(branch), self._tip(base))[0]
-        except GitError:
-            return 0
+        """Commits of ``branch`` that removing it would lose: in neither its base nor the main checkout's HEAD."""
+        return self._unmerged(self._tip(branch), self._get(branch, "clctbase"))
+
+    def _unmerged(self, tip: pygit2.Oid, base: str | None) -> int:
+        # Merged means reachable from the base it grew from, or from where the main checkout is now
+        # (a session's child task branches from its parent, but is usually merged into main).
+        counts = []
+        for ref in (base, None if self.repo.head_is_unborn else str(self.repo.head.target)):
+            if ref is None:
+                continue
+            try:
+                counts.append(self.repo.ahead_behind(tip, self._tip(ref))[0])
+            except GitError:
+                continue
+        return min(counts, default=0)
 
     def prune(self) -> list[str]:
         """Forget worktree records whose folders are gone."""
@@ -273,12 +283,13 @@ class WorktreeManager:
         changed = [FileChange(path, _status_name(flags)) for path, flags in sorted(repo.status().items())
                    if not flags & FileStatus.IGNORED]
         ahead = behind = 0
+        head = self.repo.get(info.head).id
         if info.base:
             try:
-                ahead, behind = self.repo.ahead_behind(self.repo.get(info.head).id, self._tip(info.base))
+                ahead, behind = self.repo.ahead_behind(head, self._tip(info.base))
             except GitError:
                 pass
-        return WorktreeStatus(name, info.branch, info.base, changed, ahead, behind)
+        return WorktreeStatus(name, info.branch, info.base, changed, ahead, behind, self._unmerged(head, info.base))
 
     def diff(self, name: str) -> WorktreeDiff:
         """Everything the worktree changed since it left its base: commits, uncommitted and new files."""

@@ -16,7 +16,7 @@ from typing import Any
 from clct_tui.agents import cli_status
 from clct_tui.config import Config
 from clct_tui.domain import AgentState, TranscriptEvent
-from clct_tui.errors import AgentError, ClctError, NotFoundError, StoreError
+from clct_tui.errors import AgentError, ClctError, NotFoundError, NotOpenError, StoreError
 from clct_tui.git import WorktreeManager
 from clct_tui.orchestrator.events import AgentAdded, AgentRemoved, EngineEvent, EngineFailure, WorktreeChanged
 from clct_tui.orchestrator.instance import ClaudeInstance
@@ -161,7 +161,8 @@ class Orchestrator:
     # -- store access off the loop --------------------------------------------------
 
     async def store_call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        assert self.store is not None, "call open() first"
+        if self.store is None:
+            raise NotOpenError
         return await asyncio.to_thread(getattr(self.store, method), *args, **kwargs)
 
     def store_write_soon(self, method: str, *args: Any, **kwargs: Any) -> None:
@@ -298,7 +299,7 @@ class Orchestrator:
 
     def _git(self) -> WorktreeManager:
         if self.worktrees is None:
-            raise ClctError("the orchestrator is not open; call open() or use 'async with'")
+            raise NotOpenError
         return self.worktrees
 
     async def status(self, instance_id: str):
@@ -366,7 +367,7 @@ class Orchestrator:
 
         Never deletes unmerged or uncommitted work; says what it kept and why.
         """
-        wm = self._git()
+        main = await self.git_call("current_branch")
         cutoff = time.time() - max_age_hours * 3600
         removed: list[str] = []
         kept: list[dict[str, str]] = []
@@ -387,8 +388,9 @@ class Orchestrator:
             if status.dirty:
                 kept.append({"name": name, "reason": f"{status.changed_count} uncommitted change(s)"})
                 continue
-            if status.ahead:
-                kept.append({"name": name, "reason": f"{status.ahead} commit(s) not merged into {status.base}"})
+            if status.unmerged:
+                into = status.base if status.base in (main, None) else f"{status.base} or {main or 'HEAD'}"
+                kept.append({"name": name, "reason": f"{status.unmerged} commit(s) not merged into {into}"})
                 continue
             removed.append(name)
             if not dry_run:

@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from clct_tui.domain import TaskStatus
-from clct_tui.errors import BudgetExceededError, ClctError, GitError, NotFoundError, TaskGraphError
+from clct_tui.errors import BudgetExceededError, ClctError, GitError, NotFoundError, NotOpenError, TaskGraphError
 from clct_tui.orchestrator.events import TaskChanged, WorktreeChanged
 from clct_tui.orchestrator.graph import TaskSpec, dependents_of, topological_order, validate
 from clct_tui.orchestrator.naming import slugify, unique_name
@@ -48,7 +48,7 @@ class SessionManager:
     @property
     def _store(self):
         if self._orch.store is None:
-            raise ClctError("the orchestrator is not open; call open() or use 'async with'")
+            raise NotOpenError
         return self._orch.store
 
     # -- building a plan (quick database writes; the app calls these from a worker) ---
@@ -124,10 +124,10 @@ class SessionManager:
         Tasks already done are kept (so running a session again resumes it); a failed
         task marks its dependents skipped while the rest go on.
         """
-        session = await asyncio.to_thread(self._store.get_session, session_id)
+        session = await self._orch.store_call("get_session", session_id)
         if session is None:
             raise NotFoundError(f"no session {session_id!r}")
-        records = {t.name: t for t in await asyncio.to_thread(self._store.tasks, session_id)}
+        records = {t.name: t for t in await self._orch.store_call("tasks", session_id)}
         specs = [spec_of(t) for t in records.values()]
         validate(specs)
         status = {n: TaskStatus.DONE if t.status == TaskStatus.DONE.value else TaskStatus.PENDING
@@ -167,7 +167,7 @@ class SessionManager:
                     skip_dependents(name, f"skipped: dependency {name!r} {final.value}")
 
         await self._orch.drain_writes()
-        tasks = await asyncio.to_thread(self._store.tasks, session_id)
+        tasks = await self._orch.store_call("tasks", session_id)
         success = all(t.status == TaskStatus.DONE.value for t in tasks)
         await self._set_session_status(session_id, "done" if success else "failed")
         return {
@@ -241,7 +241,7 @@ class SessionManager:
         if session.max_budget_usd is None:
             return
         await self._orch.drain_writes()  # the cost of a task that just finished is still queued
-        spent = await asyncio.to_thread(self._store.cost_for_session, session.id)
+        spent = await self._orch.store_call("cost_for_session", session.id)
         if spent >= session.max_budget_usd:
             raise BudgetExceededError(
                 f"session {session.name!r} has spent {_usd(spent)} of its {_usd(session.max_budget_usd)} budget"
@@ -253,7 +253,7 @@ class SessionManager:
         for prev, spec in zip(specs, specs[1:]):
             spec.dependencies = [prev.name]
         session = await self.create_plan(specs, session_name or f"workflow-{time.strftime('%Y%m%d-%H%M%S')}")
-        records = {t.name: t for t in await asyncio.to_thread(self._store.tasks, session.id)}
+        records = {t.name: t for t in await self._orch.store_call("tasks", session.id)}
         await self._set_session_status(session.id, "running")
         instance: ClaudeInstance | None = None
         failed_at: str | None = None
@@ -275,7 +275,7 @@ class SessionManager:
             if await self._execute(session.id, task, spec, instance) is not TaskStatus.DONE:
                 failed_at = spec.name
         await self._orch.drain_writes()
-        tasks = await asyncio.to_thread(self._store.tasks, session.id)
+        tasks = await self._orch.store_call("tasks", session.id)
         success = failed_at is None
         await self._set_session_status(session.id, "done" if success else "failed")
         return {"success": success, "session_id": session.id,
@@ -285,7 +285,7 @@ class SessionManager:
 
     async def restack(self, session_id: str, task_name: str) -> str:
         """Rebase a child task's branch onto its parent's current head."""
-        tasks = {t.name: t for t in await asyncio.to_thread(self._store.tasks, session_id)}
+        tasks = {t.name: t for t in await self._orch.store_call("tasks", session_id)}
         task = tasks.get(task_name)
         if task is None:
             raise NotFoundError(f"session has no task {task_name!r}")
@@ -308,7 +308,7 @@ class SessionManager:
         changes, nothing is merged and the GitError names the worktrees. The first conflict
         stops the merge with a MergeConflictError naming the paths; the merges before it stay.
         """
-        tasks = await asyncio.to_thread(self._store.tasks, session_id)
+        tasks = await self._orch.store_call("tasks", session_id)
         by_branch = {t.branch: t for t in tasks if t.branch}
         instances = {t.name: self._orch.get_instance(t.agent_id) if t.agent_id else None for t in tasks}
         dirty = [i.worktree.name for t in tasks if (i := instances[t.name]) is not None
@@ -345,7 +345,7 @@ class SessionManager:
         self._orch.publish(TaskChanged(session_id, task.name, status, fields.get("agent_id") or task.agent_id))
 
     async def _set_session_status(self, session_id: str, status: str) -> None:
-        await asyncio.to_thread(self._store.update_session, session_id, status=status)
+        await self._orch.store_call("update_session", session_id, status=status)
 
     def _result_of(self, task: TaskRecord) -> dict[str, Any]:
         instance = self._orch.get_instance(task.agent_id) if task.agent_id else None

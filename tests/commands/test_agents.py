@@ -72,7 +72,7 @@ def test_remove_refuses_to_lose_unmerged_work_unless_forced(clct):
     commit_file(clct.worktree("precious"), "work.txt")
     refused = clct("remove", "precious", "--remove-worktree")
     assert refused.code == 2
-    assert "1 commit(s) not in main" in refused.err and "force" in refused.err
+    assert "1 commit(s) not merged into main" in refused.err and "force" in refused.err
     assert (clct.worktree("precious") / "work.txt").is_file()
     assert clct.rows("select removed_at from worktree where name = 'precious'") == [(None,)]
 

@@ -190,6 +190,18 @@ def test_remove_refuses_unmerged_commits(wm):
         wm.remove_worktree("unmerged")
 
 
+def test_work_merged_into_the_main_branch_is_not_unmerged_though_its_base_is_another_branch(wm, repo):
+    parent = wm.create_worktree("parent")
+    commit_file(parent.path, "parent.txt", "p\n")
+    child = wm.create_worktree("child", base="parent")
+    commit_file(child.path, "child.txt", "c\n")
+    assert wm.status("child").unmerged == 1
+    git(repo, "merge", "-q", "--no-edit", "child")
+    assert (wm.status("child").ahead, wm.status("child").unmerged) == (1, 0)
+    wm.remove_worktree("child")
+    assert not wm.branch_exists("child")
+
+
 def test_forced_removal_deletes_folder_record_and_branch(wm):
     info = wm.create_worktree("gone")
     (info.path / "work.txt").write_text("x\n")
