@@ -26,7 +26,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 soak: $(STAMP)
-	$(PY) -m pytest -q -m slow tests/reliability
+	$(PY) -m pytest -q -s -m slow tests/reliability
 
 screenshots: $(STAMP)
 	$(PY) screenshots/make_screenshots.py

@@ -103,6 +103,8 @@ class ScriptedAPI:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.requests: list[dict[str, Any]] = []
+        # Each request carries the whole conversation: a soak turns this off so memory measures clct alone.
+        self.keep_requests = True
         self.side_requests: list[dict[str, Any]] = []
         self.sent_text: dict[str, str] = {}  # conversation key -> every text delta sent, in order
         self.default = default or (lambda prompt: text("ok"))
@@ -241,7 +243,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream_message("side", text("Scripted title"), body)
             return
         with api._lock:
-            api.requests.append(body)
+            if api.keep_requests:
+                api.requests.append(body)
             api.in_flight += 1
             api.peak_in_flight = max(api.peak_in_flight, api.in_flight)
         try:
