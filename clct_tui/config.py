@@ -6,6 +6,8 @@ A bad value is an error naming the key and where it came from; nothing starts.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 import os
 import stat
 import sys
@@ -104,15 +106,20 @@ class Config:
         """Write the non-default settings as TOML, mode 0600, atomically.
 
         The API key is written only when it came from the file itself: a key from
-        the environment or the command line never lands on disk.
+        the environment or the command line never lands on disk. A CLCT_* variable
+        is for the runs it is set for: what the file said for that setting stays.
         """
         path = Path(path) if path is not None else paths.config_file()
+        on_disk = _saved_values(path)
         data: dict[str, Any] = {}
         for f in _fields():
             value = getattr(self, f.name)
-            if value is None:
+            source = self.source_of(f.name)
+            if source.startswith("environment ") or (f.name == "claude_api_key" and source != str(path)):
+                if f.name in on_disk:
+                    data[f.name] = on_disk[f.name]
                 continue
-            if f.name == "claude_api_key" and self.source_of(f.name) != str(path):
+            if value is None:
                 continue
             if f.name == "database_url" and value == paths.default_database_url():
                 continue
@@ -178,6 +185,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(name, source, f"expected a number, got {value!r}")
         value = float(value)
+        if not math.isfinite(value):  # TOML and float() accept inf and nan; no setting means either
+            raise ConfigError(name, source, f"expected a finite number, got {value!r}")
     elif kind is Path:
         if not isinstance(value, (str, Path)):
             raise ConfigError(name, source, f"expected a path, got {value!r}")
@@ -220,18 +229,35 @@ def _from_env(name: str, raw: str, source: str) -> Any:
     return text or None
 
 
+def _saved_values(path: Path) -> dict[str, Any]:
+    """The settings a config file holds now; nothing when it is missing or unreadable."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    known = {f.name for f in _fields()}
+    return {k: v for k, v in data.items() if k in known}
+
+
 def _read_toml(path: Path, warnings: list[str]) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError("<file>", str(path), f"cannot be read: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("<file>", str(path), f"is not text: byte 0x{raw[exc.start]:02x} at position {exc.start} "
+                          "is not UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError("<file>", str(path), f"is not valid TOML: {exc}") from None
     known = {f.name for f in _fields()}
     for key in sorted(set(data) - known):
-        warnings.append(f"{path}: unknown setting {key!r} ignored")
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        warnings.append(f"{path}: unknown setting {key!r} ignored{hint}")
     if data.get("claude_api_key"):
         mode = path.stat().st_mode
         if mode & (stat.S_IRGRP | stat.S_IROTH):

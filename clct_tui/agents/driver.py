@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from claude_agent_sdk.types import (
 )
 
 from clct_tui.agents.options import AgentOptions
+from clct_tui.agents.redact import Redactor, secrets_in
 from clct_tui.agents.translate import (
     StreamState,
     is_login_problem,
@@ -67,6 +69,8 @@ class AgentDriver:
         self._client: ClaudeSDKClient | None = None
         self._interrupted = False
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
+        # The CLI sees the key (its environment is ours plus options.env); what we hand on must not.
+        self._redactor = Redactor(secrets_in(os.environ, options.env))
 
     @property
     def connected(self) -> bool:
@@ -109,7 +113,7 @@ class AgentDriver:
             raise CLINotFoundError(NOT_FOUND_HELP) from None
         except (sdk.CLIConnectionError, sdk.ProcessError, OSError) as exc:
             await _quietly(client.disconnect())
-            detail = " ".join(self._stderr) or str(exc)
+            detail = self._redactor.text(" ".join(self._stderr) or str(exc))
             raise CLIConnectionError(f"Claude Code could not start in {self.options.cwd}: {detail}") from None
         self._client = client
 
@@ -135,6 +139,7 @@ class AgentDriver:
         except asyncio.CancelledError:
             receiving.cancel()
             await _quietly(receiving)
+            self._release_held()
             raise
         if not done:
             await self.interrupt()
@@ -148,7 +153,10 @@ class AgentDriver:
             reason = f"timed out after {timeout:g} s (instance_timeout)"
             self._emit(TranscriptEvent(EventKind.ERROR, reason))
             return RunResult(success=False, error=reason, session_id=self.session_id)
-        return receiving.result()
+        try:
+            return receiving.result()
+        finally:
+            self._release_held()  # text held back from a block that ended with the run
 
     async def _receive(self, prompt: str) -> RunResult:
         client = self._client
@@ -165,13 +173,16 @@ class AgentDriver:
                     return self._finish(message)
         except (sdk.ProcessError, sdk.CLIConnectionError, sdk.CLIJSONDecodeError) as exc:
             await self.disconnect()
-            raise TransientAgentError(f"the Claude Code process failed: {_first_line(exc)}") from None
+            detail = self._redactor.text(_first_line(exc))
+            raise TransientAgentError(f"the Claude Code process failed: {detail}") from None
         # The stream ended without a result: the process is gone.
         await self.disconnect()
         raise TransientAgentError("the Claude Code process ended before the run finished")
 
     def _finish(self, message: ResultMessage) -> RunResult:
         result = run_result(message, interrupted=self._interrupted)
+        result.output = self._redactor.text(result.output)
+        result.error = self._redactor.text(result.error) if result.error else result.error
         if not result.success and not self._interrupted:
             if is_login_problem(message):
                 raise AgentError(LOGIN_HELP)
@@ -227,7 +238,12 @@ class AgentDriver:
                 future.set_result((False, reason))
 
     def _emit(self, event: TranscriptEvent) -> None:
-        self._on_event(event)
+        for safe in self._redactor.events(event):
+            self._on_event(safe)
+
+    def _release_held(self) -> None:
+        for held in self._redactor.release():
+            self._on_event(held)
 
 
 async def _quietly(awaitable: Any) -> None:

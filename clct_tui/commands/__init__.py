@@ -42,6 +42,11 @@ def run(argv: list[str], app_path: str | None = None) -> int:
     try:
         check_args(args)
         config = _config(args)  # a bad config is refused before the engine (and the SDK) is imported
+        if args.command == "parallel" and args.dry_run:
+            from clct_tui.commands.handlers import show_plan
+
+            _warn(config)
+            return show_plan(args)  # the plan needs neither the repository nor the database
         return asyncio.run(_run_command(args, config))
     except (*BAD_INPUT, BadInput) as exc:
         print(f"clct {args.command}: {exc}", file=sys.stderr)
@@ -70,11 +75,15 @@ async def _run_command(args, config) -> int:
     from clct_tui.commands.handlers import HANDLERS
     from clct_tui.orchestrator import Orchestrator
 
-    for warning in config.warnings:
-        print(f"clct: warning: {warning}", file=sys.stderr)
+    _warn(config)
     async with Orchestrator(Path(args.repo or "."), config) as orch:
         _stop_on_signals(orch, args.command)
         return await HANDLERS[args.command](orch, args)
+
+
+def _warn(config) -> None:
+    for warning in config.warnings:
+        print(f"clct: warning: {warning}", file=sys.stderr)
 
 
 def _stop_on_signals(orch, command: str) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from clct_tui.errors import ClctError
+from clct_tui.prompts import check_prompt
 
 
 class BadInput(ClctError):
@@ -23,8 +25,14 @@ def check_args(args: argparse.Namespace) -> None:
     """Refuse bad input before touching the repository or the database."""
     if args.command == "run-task":
         args.context_obj = _parse_context(args.context)
+        if args.description == "-":
+            args.description = _read_stdin("the task description")
         if not args.description.strip():
             raise BadInput("the task description is empty")
+        try:
+            check_prompt(args.description)
+        except ClctError as exc:
+            raise BadInput(str(exc)) from None
         _positive(args.timeout, "--timeout")
     elif args.command == "parallel":
         from clct_tui.orchestrator.taskfile import load_task_file  # imports the engine (and the SDK)
@@ -38,6 +46,16 @@ def check_args(args: argparse.Namespace) -> None:
     elif args.command == "cleanup":
         if args.max_age_hours < 0:
             raise BadInput(f"--max-age-hours must not be negative, got {args.max_age_hours:g}")
+
+
+def _read_stdin(what: str) -> str:
+    """All of standard input as UTF-8 text (a long prompt does not fit in an argument: Linux caps one at 128 KiB)."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{what} read from standard input is not UTF-8 text "
+                       f"(byte 0x{data[exc.start]:02x} at position {exc.start})") from None
 
 
 def _parse_context(raw: str | None) -> dict[str, Any] | None:

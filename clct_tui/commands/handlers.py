@@ -20,6 +20,7 @@ from clct_tui.orchestrator import (
     RunFinished,
     TranscriptAppended,
 )
+from clct_tui.orchestrator.graph import waves
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -204,6 +205,21 @@ async def cmd_parallel(orch: Orchestrator, args: argparse.Namespace) -> int:
         done = sum(1 for r in result["results"] if r["success"])
         print(f"session {name} ({result['session_id'][:8]}): {done}/{len(result['results'])} tasks done")
     return EXIT_OK if result["success"] else EXIT_FAILED
+
+
+def show_plan(args: argparse.Namespace) -> int:
+    """`clct parallel --dry-run`: the checked plan, wave by wave; nothing is created or run."""
+    specs, settings = args.specs, args.settings
+    name = args.session_name or settings.get("name") or Path(args.tasks_file).stem
+    plan = waves(specs)
+    if args.json:
+        print_json({"session_name": name, "tasks": len(specs), "dry_run": True,
+                    "waves": [[spec.name for spec in wave] for wave in plan]})
+        return EXIT_OK
+    print(f"session {name}: {len(specs)} task(s) in {len(plan)} wave(s); nothing created (--dry-run)")
+    for number, wave in enumerate(plan, 1):
+        print(f"wave {number}: {', '.join(spec.name for spec in wave)}")
+    return EXIT_OK
 
 
 async def cmd_health(orch: Orchestrator, args: argparse.Namespace) -> int:

@@ -70,7 +70,9 @@ class TranscriptPrinter:
             return
         self._newline()
         if kind is EventKind.PROMPT:
-            self._line(f"> {event.text.splitlines()[0] if event.text else ''}")
+            first = event.text.splitlines()[0] if event.text.strip() else ""
+            # A prompt read from a file can be megabytes on one line: show its start, not all of it.
+            self._line(f"> {first[:200]}…  ({len(event.text):,} characters)" if len(first) > 200 else f"> {first}")
         elif kind is EventKind.TOOL_USE:
             self._line(f"▸ {tool_summary(event.data.get('name', '?'), event.data.get('input') or {})}")
         elif kind is EventKind.TOOL_RESULT and event.data.get("is_error"):

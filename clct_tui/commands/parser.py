@@ -71,7 +71,8 @@ examples:
   branch = "feature/api"     # optional, like base and model
 
 The file is checked before anything runs: a cycle, an unknown dependency or a
-duplicate name exits 2 and creates nothing. Exit status 1 when any task failed.""",
+duplicate name exits 2 and creates nothing; --dry-run stops there and prints the
+plan. Exit status 1 when any task failed.""",
     "cleanup": """Only worktrees of finished agents idle for --max-age-hours are removed, and only
 when their work is merged or there was none: uncommitted changes and unmerged
 commits are always kept, with the reason printed.""",
@@ -114,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("run-task")
     p.add_argument("id", metavar="ID", help="agent id (a unique prefix) or worktree name")
-    p.add_argument("description", metavar="DESCRIPTION", help="what the agent should do")
+    p.add_argument("description", metavar="DESCRIPTION", help="what the agent should do ('-' reads it from standard input)")
     p.add_argument("--context", metavar="JSON", help="extra context as a JSON object")
     p.add_argument("--approve", choices=["auto", "deny"], default="deny",
                    help="answer tool approvals headlessly: auto approves, deny refuses (default)")
@@ -124,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tasks_file", metavar="TASKS_FILE", help="JSON list or TOML [[task]] tables")
     p.add_argument("--session-name", metavar="NAME", help="name of the session (default: [session] name in the file, else the file's name)")
     p.add_argument("--max-concurrent", metavar="N", type=int, help="at most N tasks at once (default: max_concurrent_instances)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check the file and print the plan, wave by wave; create and run nothing")
     p.add_argument("--approve", choices=["auto", "deny"], default="deny",
                    help="answer tool approvals headlessly: auto approves, deny refuses (default)")
 

@@ -12,6 +12,8 @@ MAX_NAME = 100
 def check_branch(branch: str) -> str:
     if not branch or not pygit2.reference_is_valid_name(f"refs/heads/{branch}") or branch.startswith("-"):
         raise InvalidNameError(f"{branch!r} is not a valid git branch name")
+    if branch == "HEAD":  # a valid ref under refs/heads, but git refuses it: it would shadow HEAD
+        raise InvalidNameError("'HEAD' is not a valid git branch name")
     if any(c.isspace() for c in branch):
         raise InvalidNameError(f"branch name {branch!r} contains whitespace")
     return branch

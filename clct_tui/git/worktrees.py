@@ -153,7 +153,10 @@ class WorktreeManager:
             raise WorktreeExistsError(f"branch {branch!r} is checked out elsewhere; two agents cannot share it")
         created = existing is None
         if created:
-            existing = self.repo.branches.local.create(branch, self.repo[self._tip(resolved_base)])
+            try:
+                existing = self.repo.branches.local.create(branch, self.repo[self._tip(resolved_base)])
+            except pygit2.GitError as exc:  # a name libgit2 refuses that check_branch let through
+                raise GitError(f"could not create branch {branch!r}: {exc}") from None
         self.base_path.mkdir(parents=True, exist_ok=True)
         try:
             self.repo.add_worktree(name, str(path), existing)

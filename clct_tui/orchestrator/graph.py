@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from clct_tui.errors import TaskGraphError
+from clct_tui.errors import InvalidNameError, TaskGraphError
+from clct_tui.git.names import check_branch
 
 
 @dataclass
@@ -82,6 +84,15 @@ def validate(tasks: Sequence[TaskSpec]) -> None:
     if duplicates:
         raise TaskGraphError(f"duplicate task name(s): {', '.join(duplicates)}")
     for task in tasks:
+        if task.branch is not None:
+            try:
+                check_branch(task.branch)
+            except InvalidNameError as exc:
+                raise TaskGraphError(f"task {task.name!r}: {exc}") from None
+    shared = sorted(b for b, n in Counter(t.branch for t in tasks if t.branch).items() if n > 1)
+    if shared:  # two agents cannot work on one branch; the second would fail only after the first ran
+        raise TaskGraphError(f"several tasks name the same branch: {', '.join(shared)}")
+    for task in tasks:
         if task.name in task.dependencies:
             raise TaskGraphError(f"task {task.name!r} depends on itself")
         unknown = [d for d in task.dependencies if d not in seen]
@@ -125,24 +136,42 @@ def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
     return None
 
 
-def topological_order(tasks: Iterable[TaskSpec]) -> list[TaskSpec]:
-    """Dependencies first; among tasks ready together, higher priority first."""
+def waves(tasks: Iterable[TaskSpec]) -> list[list[TaskSpec]]:
+    """Tasks in the order they can start: each wave needs only earlier waves; by priority within a wave.
+
+    Linear in tasks and edges (Kahn's algorithm, one level at a time), so a 10,000-task chain plans at once.
+    """
     tasks = list(tasks)
     by_name = {t.name: t for t in tasks}
     position = {t.name: i for i, t in enumerate(tasks)}
-    remaining = {t.name: set(t.dependencies) for t in tasks}
-    order: list[TaskSpec] = []
-    while remaining:
-        ready = [n for n, deps in remaining.items() if not deps]
-        if not ready:  # validate() prevents this; guard against a silent hang
-            raise TaskGraphError(f"dependency cycle among: {', '.join(sorted(remaining))}")
+    waiting = {t.name: len(set(t.dependencies)) for t in tasks}
+    children: dict[str, list[str]] = {}
+    for t in tasks:
+        for d in set(t.dependencies):
+            children.setdefault(d, []).append(t.name)
+    ready = [n for n, count in waiting.items() if count == 0]
+    out: list[list[TaskSpec]] = []
+    placed = 0
+    while ready:
         ready.sort(key=lambda n: (-by_name[n].priority, position[n]))
+        out.append([by_name[n] for n in ready])
+        placed += len(ready)
+        following = []
         for name in ready:
-            order.append(by_name[name])
-            del remaining[name]
-        for deps in remaining.values():
-            deps.difference_update(ready)
-    return order
+            for child in children.get(name, []):
+                waiting[child] -= 1
+                if waiting[child] == 0:
+                    following.append(child)
+        ready = following
+    if placed < len(tasks):  # validate() prevents this; never drop tasks silently
+        stuck = sorted(n for n, count in waiting.items() if count > 0)
+        raise TaskGraphError(f"dependency cycle among: {', '.join(stuck)}")
+    return out
+
+
+def topological_order(tasks: Iterable[TaskSpec]) -> list[TaskSpec]:
+    """Dependencies first; among tasks ready together, higher priority first."""
+    return [task for wave in waves(tasks) for task in wave]
 
 
 def dependents_of(name: str, tasks: Iterable[TaskSpec]) -> set[str]:

@@ -18,6 +18,7 @@ from clct_tui.orchestrator.events import (
     TranscriptAppended,
     WorktreeChanged,
 )
+from clct_tui.prompts import check_prompt
 
 if TYPE_CHECKING:
     from clct_tui.agents import AgentDriver
@@ -158,10 +159,7 @@ class ClaudeInstance:
     async def _run(
         self, prompt: str, kind: str, *, timeout: float | None = None, max_retries: int | None = None
     ) -> dict[str, Any]:
-        if not prompt.strip():
-            raise AgentError("the prompt is empty")
-        if "\x00" in prompt:
-            raise AgentError("the prompt contains a NUL byte; send text, not binary data")
+        check_prompt(prompt)
         orch = self._orchestrator
         if orch.closing:
             raise AgentError("clct is shutting down; the prompt was not sent")
@@ -169,9 +167,14 @@ class ClaudeInstance:
         timeout = config.instance_timeout if timeout is None else timeout
         retries = config.max_retries if max_retries is None else max_retries
         async with self._turn:
+            before = self.state
             self._set_state(AgentState.QUEUED)
             async with orch.run_slot():
-                run = await orch.store_call("start_run", self.instance_id, prompt, kind)
+                try:
+                    run = await orch.store_call("start_run", self.instance_id, prompt, kind)
+                except BaseException:
+                    self._set_state(before)  # no run was recorded: the agent is as it was
+                    raise
                 self.current_run_id = run.id
                 self._set_state(AgentState.RUNNING)
                 result = await self._attempts(prompt, timeout, retries)

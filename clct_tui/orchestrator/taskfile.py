@@ -26,8 +26,13 @@ def load_task_file(path: str | Path) -> tuple[list[TaskSpec], dict]:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TaskFileError(f"task file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TaskFileError(f"task file {path} cannot be read: {exc}") from None
+    except IsADirectoryError:
+        raise TaskFileError(f"task file {path} is a folder, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise TaskFileError(f"task file {path} is not text: byte 0x{exc.object[exc.start]:02x} at position "
+                            f"{exc.start} is not UTF-8 (a task file is JSON or TOML)") from None
+    except OSError as exc:
+        raise TaskFileError(f"task file {path} cannot be read: {exc.strerror or exc}") from None
     if not raw.strip():
         raise TaskFileError(f"task file {path} is empty")
     entries, settings = _parse(path, raw)

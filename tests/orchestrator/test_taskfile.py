@@ -59,5 +59,5 @@ def test_a_cycle_in_a_file_names_the_file_and_the_tasks(tmp_path):
 
 def test_binary_content_is_refused(tmp_path):
     (tmp_path / "t.toml").write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(TaskFileError, match="cannot be read"):
+    with pytest.raises(TaskFileError, match="is not text: byte 0xff at position 0 is not UTF-8"):
         load_task_file(tmp_path / "t.toml")
