@@ -32,6 +32,10 @@ def run(argv: list[str], app_path: str | None = None) -> int:
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    problem = _not_text(args)
+    if problem:
+        print(f"clct{' ' + args.command if args.command else ''}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if args.command is None:
         return _run_app(args, app_path)
     if args.verbose:
@@ -63,6 +67,23 @@ def run(argv: list[str], app_path: str | None = None) -> int:
         print(f"clct {args.command}: unexpected error ({type(exc).__name__}: {exc}); "
               "this is a bug in clct — run again with -v for the details", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _not_text(args) -> str | None:
+    """Name an argument holding bytes that are not UTF-8 (Python keeps them as lone surrogates).
+
+    Names, branches, prompts and paths are stored as text and sent on as JSON, where such
+    bytes cannot go; refusing them here beats failing half-way.
+    """
+    for dest, value in vars(args).items():
+        if not isinstance(value, str):
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (f"the {dest.replace('_', ' ')} argument holds bytes that are not UTF-8 text "
+                    f"(at position {exc.start}): {value!r}")
+    return None
 
 
 def _config(args):

@@ -9,7 +9,17 @@ from clct_tui.errors import InvalidNameError
 MAX_NAME = 100
 
 
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")  # lone surrogates: bytes that were not UTF-8; git and the database take text
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_branch(branch: str) -> str:
+    if branch and not _is_text(branch):
+        raise InvalidNameError(f"branch name {branch!r} holds bytes that are not UTF-8 text")
     if not branch or not pygit2.reference_is_valid_name(f"refs/heads/{branch}") or branch.startswith("-"):
         raise InvalidNameError(f"{branch!r} is not a valid git branch name")
     if branch == "HEAD":  # a valid ref under refs/heads, but git refuses it: it would shadow HEAD
@@ -23,6 +33,8 @@ def check_name(name: str) -> str:
     """A worktree name: one path segment that is also a valid branch name."""
     if not name:
         raise InvalidNameError("the worktree name is empty")
+    if not _is_text(name):
+        raise InvalidNameError(f"worktree name {name!r} holds bytes that are not UTF-8 text")
     if len(name) > MAX_NAME:
         raise InvalidNameError(f"the worktree name is {len(name)} characters long; at most {MAX_NAME} are allowed")
     if name in (".", "..") or "/" in name or "\\" in name:

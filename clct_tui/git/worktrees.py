@@ -89,11 +89,11 @@ class WorktreeManager:
             raise GitError(f"the repository {self.repo_path} has no commits yet; commit something first")
         if base is None:
             return self.current_branch() or str(self.repo.head.target)
-        if self.branch_exists(base):
-            return base
         try:
+            if self.branch_exists(base):
+                return base
             commit = self.repo.revparse_single(base).peel(pygit2.Commit)
-        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):  # UnicodeError is a ValueError
             known = ", ".join(self.branches()[:10])
             raise GitError(f"base {base!r} is neither a branch nor a commit here; branches: {known}") from None
         return str(commit.id)

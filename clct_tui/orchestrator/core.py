@@ -229,13 +229,23 @@ class Orchestrator:
         except AgentError:
             await self.git_call("remove_worktree", name, True)
             raise
-        stale = await self.store_call("get_worktree_by_name", self.repo_id, info.name)
-        if stale is not None:  # removed outside clct; git just made a new one under its name
-            await self.store_call("mark_worktree_removed", stale.id)
-        wt = await self.store_call("add_worktree", self.repo_id, info.name, str(info.path), info.branch, info.base)
-        agent = await self.store_call(
-            "add_agent", self.repo_id, wt.id, info.name, model or self.config.claude_model, self.config.permission_mode
-        )
+        wt = None
+        try:
+            stale = await self.store_call("get_worktree_by_name", self.repo_id, info.name)
+            if stale is not None:  # removed outside clct; git just made a new one under its name
+                await self.store_call("mark_worktree_removed", stale.id)
+            wt = await self.store_call("add_worktree", self.repo_id, info.name, str(info.path), info.branch, info.base)
+            agent = await self.store_call(
+                "add_agent", self.repo_id, wt.id, info.name, model or self.config.claude_model,
+                self.config.permission_mode,
+            )
+        except BaseException:
+            # No agent was recorded: take the brand-new worktree back rather than leave it orphaned.
+            with contextlib.suppress(ClctError):
+                if wt is not None:
+                    await self.store_call("mark_worktree_removed", wt.id)
+            await self.git_call("remove_worktree", name, True)
+            raise
         instance = ClaudeInstance(
             self, agent.id, info, name=info.name, model=model, max_budget_usd=max_budget_usd, max_turns=max_turns
         )
