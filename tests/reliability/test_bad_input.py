@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
+import tests.commands.conftest as commands
 from clct_tui import Orchestrator
 from clct_tui.errors import AgentError
-from clct_tui.testing.scripted_api import text
-from tests.reliability.conftest import Clct, Result, git
+from clct_tui.testing.scripted_api import ScriptedAPI, text
+from clct_tui.tui.screens.new_agent import NewAgentScreen
+from tests.reliability.conftest import Clct, Result, git, make_repo
 from tests.tui.conftest import SIZE, engine_ready, make_app, wait_for  # noqa: F401 (make_app: a fixture)
 
 TABLES = ("repo", "worktree", "agent", "run", "event", "session", "task")
@@ -57,13 +60,46 @@ def state_of(repo: Path, database: Path, worktree_base: Path) -> State:
     )
 
 
-@pytest.fixture
-def existing(clct: Clct, scripted_api) -> State:
-    """One agent named `existing` with one finished run; returns the state bad input must leave alone."""
-    scripted_api.script("first task", [text("done")])
+@pytest.fixture(scope="module")
+def shared_api():
+    api = ScriptedAPI().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_clct(tmp_path_factory, shared_api) -> Clct:
+    """One repository and database for the module: an agent named `existing` with one finished run."""
+    root = tmp_path_factory.mktemp("bad-input")
+    clct = Clct(commands.isolated_env(root / "home", shared_api), make_repo(root / "repo"), root / "home")
+    shared_api.script("first task", [text("done")])
     clct.create("existing")
     clct.ok("run-task", "existing", "first task")
+    return clct
+
+
+@pytest.fixture
+def clct(shared_clct: Clct) -> Clct:
+    # Bad input changes nothing, so one repository serves every case (an agent run per case would
+    # cost a second each); each test compares the state from its own start to its end.
+    return shared_clct
+
+
+@pytest.fixture
+def existing(clct: Clct) -> State:
+    """The state bad input must leave alone, as it is when the test starts."""
     return state_of(clct.repo, clct.database, clct.worktree_base)
+
+
+@pytest.fixture
+def user_config(clct: Clct):
+    """config.toml in the user config dir of the shared environment, taken away after the test."""
+    path = Path(clct.env["XDG_CONFIG_HOME"]) / "clct" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    yield path
+    if path.is_dir():
+        path.rmdir()
+    path.unlink(missing_ok=True)
 
 
 def raw(clct: Clct, *args: str | bytes | Path, stdin: bytes = b"", timeout: float = 90) -> Result:
@@ -239,13 +275,16 @@ def test_a_unicode_name_git_accepts_becomes_the_folder_and_the_branch(clct, exis
     ("x" * 300, ["300 characters long"]),
     ("HEAD", ["'HEAD'", "not usable as a git branch name"]),
     ("x.lock", ["'x.lock'", "not usable as a git branch name"]),
-])
+], ids=["climbing", "300-characters", "HEAD", "lock"])
 async def test_the_new_agent_dialog_refuses_a_bad_name_naming_it(name, words, scripted_api, make_app, git_repo, config):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await engine_ready(pilot)
         before = state_of(git_repo, Path(config.database_url.removeprefix("sqlite:///")), config.worktree_base_path)
-        await pilot.press("n", *"some work", "tab", *name, "enter")
+        await pilot.press("n", *"some work")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewAgentScreen), what="the new-agent dialog")
+        app.screen.query_one("#name", Input).value = name  # as if pasted: typing 300 keys proves nothing more
+        await pilot.press("enter")
         messages = lambda: " ".join(f"{n.title} {n.message}" for n in app._notifications)  # noqa: E731
         await wait_for(pilot, lambda: "Cannot create the worktree" in messages(), what="the refusal")
         assert all(word in messages() for word in words), messages()
@@ -281,14 +320,8 @@ def test_a_wrong_config_value_is_refused_naming_the_key_and_the_file(case, clct,
     assert_refused(clct, result, f"config '{key}' from {path}", problem, before=existing)
 
 
-def default_config_file(clct: Clct) -> Path:
-    path = Path(clct.env["XDG_CONFIG_HOME"]) / "clct" / "config.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def test_unknown_config_keys_are_warned_about_with_a_suggestion_and_the_command_goes_on(clct, existing):
-    path = default_config_file(clct)
+def test_unknown_config_keys_are_warned_about_with_a_suggestion_and_the_command_goes_on(clct, user_config):
+    path = user_config
     path.write_text('max_concurent_instances = 5\nfavourite_colour = "teal"\nclaude_model = "from-config"\n')
     result = clct.ok("create", "-n", "configured")
     assert f"clct: warning: {path}: unknown setting 'max_concurent_instances' ignored " \
@@ -306,15 +339,15 @@ def test_a_wrong_value_in_the_environment_names_the_variable(clct, existing):
 
 # Tests run as root, and root reads a file whatever its mode, so `chmod 000` cannot make config.toml
 # unreadable here: a folder in its place and bytes that are not UTF-8 are the unreadable files instead.
-def test_a_folder_in_place_of_config_toml_is_refused_naming_it(clct, existing):
-    path = default_config_file(clct)
+def test_a_folder_in_place_of_config_toml_is_refused_naming_it(clct, existing, user_config):
+    path = user_config
     path.mkdir()
     result = clct("create", "-n", "configured")
     assert_refused(clct, result, f"config '<file>' from {path}: cannot be read", "Is a directory", before=existing)
 
 
-def test_a_config_toml_that_is_not_utf8_is_refused_naming_the_byte(clct, existing):
-    path = default_config_file(clct)
+def test_a_config_toml_that_is_not_utf8_is_refused_naming_the_byte(clct, existing, user_config):
+    path = user_config
     path.write_bytes(b"claude_model = \"caf\xe9\"\n")
     result = clct("list")
     assert_refused(clct, result, f"config '<file>' from {path}: is not text",
@@ -337,25 +370,25 @@ BAD_PROMPTS_CLI = {
 
 @pytest.mark.parametrize("case", BAD_PROMPTS_CLI)
 def test_a_bad_prompt_to_run_task_is_refused_naming_the_problem_and_changes_nothing(
-    case, clct, existing, scripted_api
+    case, clct, existing, shared_api
 ):
     args, stdin, words = BAD_PROMPTS_CLI[case]
-    sent_before = len(scripted_api.requests)
+    sent_before = len(shared_api.requests)
     result = raw(clct, "run-task", "existing", *args, stdin=stdin or b"")
     assert_refused(clct, result, *words, before=existing)
-    assert len(scripted_api.requests) == sent_before
+    assert len(shared_api.requests) == sent_before
 
 
-def test_a_one_megabyte_prompt_from_standard_input_is_sent_whole(clct, existing, scripted_api):
+def test_a_one_megabyte_prompt_from_standard_input_is_sent_whole(clct, shared_api):
     # Decision: no limit of clct's own on prompt size; the model's context window is the limit, and
     # the API says so itself. One argument cannot hold 1 MB (Linux caps it at 128 KiB), hence `-`.
-    prompt = "MEGA " + "0123456789abcdef" * 65_536
-    scripted_api.script("MEGA ", [text("read it all")])
+    prompt = "MEGA-CLI " + "0123456789abcdef" * 65_536
+    shared_api.script("MEGA-CLI ", [text("read it all")])
     result = raw(clct, "run-task", "existing", "-", stdin=prompt.encode())
     assert result.code == 0 and "result: success" in result.out, str(result)[:2000]
     first_line = result.out.splitlines()[0]
     assert first_line.endswith(f"…  ({len(prompt):,} characters)") and len(result.out) < 2_000  # not echoed whole
-    assert any(prompt in json.dumps(body) for body in scripted_api.requests)
+    assert any(prompt in json.dumps(body) for body in shared_api.requests)
     assert clct.rows("select length(prompt), state from run order by id desc limit 1") == [(len(prompt), "done")]
 
 
@@ -390,3 +423,19 @@ async def test_a_one_megabyte_prompt_to_the_api_is_sent_whole(scripted_api, git_
         result = await instance.run_task(prompt)
     assert result["success"] and result["output"] == "read it all"
     assert any(prompt in json.dumps(body) for body in scripted_api.requests)
+
+
+async def test_a_worktree_whose_agent_cannot_be_recorded_is_taken_back(git_repo, config):
+    # The model name is stored with the agent, after git made the worktree; text that is not UTF-8
+    # cannot be stored, so the agent is never recorded and the new worktree must not stay behind.
+    before = state_of(git_repo, Path(config.database_url.removeprefix("sqlite:///")), config.worktree_base_path)
+    async with Orchestrator(git_repo, config) as orch:
+        with pytest.raises(UnicodeEncodeError):
+            await orch.create_instance(worktree_name="orphan", model="claude-\udcff")
+        assert orch.list_instances() == []
+    after = state_of(git_repo, Path(config.database_url.removeprefix("sqlite:///")), config.worktree_base_path)
+    assert (after.worktrees, after.branches, after.status) == (before.worktrees, before.branches, before.status)
+    assert not (config.worktree_folder(git_repo) / "orphan").exists()
+    # Its worktree row was written before the agent's failed; it is left marked removed, not live.
+    (row,) = after.rows["worktree"]
+    assert row[2] == "orphan" and row[-1] is not None
