@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shlex
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from clct_tui.agents import cli_status
+from clct_tui.agents.redact import Redactor, secrets_in
 from clct_tui.config import Config
 from clct_tui.domain import AgentState, TranscriptEvent
 from clct_tui.errors import AgentError, ClctError, NotFoundError, NotOpenError, StoreError
@@ -270,7 +272,9 @@ class Orchestrator:
             raise AgentError(f"setup command {command!r} could not start: {exc}") from None
         out, _ = await proc.communicate()
         if proc.returncode != 0:
-            tail = out.decode(errors="replace").strip()[-500:]
+            # The message may be stored (a task's error): a command that prints its environment must not leak the key.
+            redactor = Redactor(secrets_in(os.environ, self.config.agent_env()))
+            tail = redactor.text(out.decode(errors="replace")).strip()[-500:]
             raise AgentError(f"setup command {command!r} failed with exit status {proc.returncode}: {tail}")
 
     def get_instance(self, instance_id: str) -> ClaudeInstance | None:

@@ -91,6 +91,19 @@ def test_the_api_key_is_in_no_file_clct_wrote_and_in_nothing_it_printed(clct: Cl
     assert leaks == []
 
 
+def test_a_failing_setup_command_that_prints_the_key_leaves_it_out_of_the_stored_error(clct: Clct, tmp_path):
+    key = f"sk-ant-api03-CLCTSECRET-{uuid.uuid4().hex}"
+    config = tmp_path / "config.toml"
+    config.write_text('setup_command = "sh -c \'echo setup sees key=$ANTHROPIC_API_KEY; exit 1\'"\n')
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text('[{"name": "setup-fails", "description": "never starts"}]')
+    result = clct("parallel", tasks, "-c", config, env=clct.env | {"ANTHROPIC_API_KEY": key})
+    assert result.code == 1 and key not in result.out + result.err, str(result)
+    ((error,),) = clct.rows("select error from task")
+    assert f"setup sees key={MASK}" in error
+    assert not [p for p in files_under(clct.home, skip=clct.home / ".claude") if key.encode() in p.read_bytes()]
+
+
 def test_a_key_split_across_streamed_chunks_is_masked_and_other_text_joins_unchanged():
     key = "sk-ant-api03-abcdefghijklmnop"
     answer = f"sk-ant is how keys start; yours is {key}; and a prefix sk-ant-api03-abc is not a key. sk-"
