@@ -18,7 +18,7 @@ from clct_tui.agents import cli_status
 from clct_tui.agents.redact import Redactor, secrets_in
 from clct_tui.config import Config
 from clct_tui.domain import AgentState, TranscriptEvent
-from clct_tui.errors import AgentError, ClctError, NotFoundError, NotOpenError, StoreError
+from clct_tui.errors import AgentError, ClctError, GitError, NotFoundError, NotOpenError, StoreError
 from clct_tui.git import WorktreeManager
 from clct_tui.orchestrator.events import AgentAdded, AgentRemoved, EngineEvent, EngineFailure, WorktreeChanged
 from clct_tui.orchestrator.instance import ClaudeInstance
@@ -79,6 +79,11 @@ class Orchestrator:
         if self.worktrees.repo_path.resolve() != self._requested_path.resolve():
             base = self.config.worktree_folder(self.worktrees.repo_path.resolve())
             self.worktrees = await asyncio.to_thread(WorktreeManager, self.worktrees.repo_path, base)
+        root = Path(self.config.worktree_base_path).expanduser().resolve()
+        if not self.worktrees.base_path.is_relative_to(root):
+            # The repository's folder under the base is a symlink to elsewhere: worktrees would land there.
+            raise GitError(f"the worktree folder {base} leads to {self.worktrees.base_path}, outside "
+                           f"worktree_base_path {root}; remove that link or set another worktree_base_path")
         self.store = await asyncio.to_thread(self._open_store)
         self.store.on_error = self._on_store_error
         repo = await self.store_call("ensure_repo", str(self.worktrees.repo_path), self.worktrees.current_branch())

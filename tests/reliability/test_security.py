@@ -156,6 +156,30 @@ def test_a_symlink_planted_in_the_worktree_folder_cannot_send_a_worktree_elsewhe
     assert "planted" not in git(clct.repo, "branch", "--list")
 
 
+def test_a_repository_folder_linked_out_of_the_base_is_refused_before_anything_is_made(clct: Clct, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    linked = clct.worktree("x").parent  # the repository's own folder under worktree_base_path
+    linked.parent.mkdir(parents=True)
+    linked.symlink_to(outside)
+    result = clct("create", "-n", "lured")
+    assert result.code == 2, str(result)
+    assert f"the worktree folder {linked} leads to {outside}, outside worktree_base_path" in result.err
+    assert list(outside.iterdir()) == [] and git(clct.repo, "worktree", "list").count("\n") == 1
+
+
+def test_a_worktree_base_path_that_is_itself_a_link_is_followed_and_the_worktrees_stay_in_it(clct: Clct, tmp_path):
+    target = tmp_path / "real-base"
+    target.mkdir()
+    link = tmp_path / "base-link"
+    link.symlink_to(target)
+    env = clct.env | {"CLCT_WORKTREE_BASE_PATH": str(link)}
+    agent_id = clct.ok("create", "-n", "linked", env=env).out.strip()
+    (info,) = clct.ok("list", "--json", env=env).json()
+    assert info["instance_id"] == agent_id and Path(info["path"]).is_relative_to(target)
+    assert Path(info["path"]).is_dir()
+
+
 async def test_task_names_that_look_like_paths_become_worktrees_inside_the_base(scripted_api, git_repo, config):
     plan = [{"name": "../../escape", "description": "climb out"}, {"name": "/etc/passwd", "description": "go abs"}]
     async with Orchestrator(git_repo, config) as orch:
