@@ -7,6 +7,7 @@ import pygit2
 from clct_tui.errors import InvalidNameError
 
 MAX_NAME = 100
+MAX_BRANCH_BYTES = 250
 
 
 def _is_text(value: str) -> bool:
@@ -22,6 +23,9 @@ def check_branch(branch: str) -> str:
         raise InvalidNameError(f"branch name {branch!r} holds bytes that are not UTF-8 text")
     if not branch or not pygit2.reference_is_valid_name(f"refs/heads/{branch}") or branch.startswith("-"):
         raise InvalidNameError(f"{branch!r} is not a valid git branch name")
+    if len(branch.encode()) > MAX_BRANCH_BYTES:  # git stores a branch as a file: NAME_MAX is 255 bytes
+        raise InvalidNameError(f"branch name {branch[:40]!r}… is {len(branch.encode())} bytes long; "
+                               f"at most {MAX_BRANCH_BYTES} are allowed")
     if branch == "HEAD":  # a valid ref under refs/heads, but git refuses it: it would shadow HEAD
         raise InvalidNameError("'HEAD' is not a valid git branch name")
     if any(c.isspace() for c in branch):

@@ -249,6 +249,8 @@ BAD_NAMES = {
     "branch-reflog-syntax": (["-n", "fresh", "-b", "a@{1}"], ["'a@{1}' is not a valid git branch name"]),
     "branch-space": (["-n", "fresh", "-b", "my branch"], ["'my branch' is not a valid git branch name"]),
     "branch-taken": (["-n", "fresh", "-b", "existing"], ["branch 'existing' already exists"]),
+    "branch-300-characters": (["-n", "fresh", "-b", "b" * 300], ["is 300 bytes long; at most 250 are allowed"]),
+    "branch-deep-path": (["-n", "fresh", "-b", "a/" * 2000 + "b"], ["is 4001 bytes long; at most 250"]),
     "base-missing": (["-n", "fresh", "--base-branch", "no-such"], ["base 'no-such' is neither a branch nor a commit"]),
     "base-range": (["-n", "fresh", "--base-branch", "main..HEAD"], ["base 'main..HEAD' is neither"]),
 }
