@@ -29,7 +29,7 @@ def test_run_task_streams_as_it_arrives_other_processes_see_it_busy_and_ctrl_c_k
     def read() -> None:
         while data := proc.stdout.read1(4096):
             chunks.append((time.monotonic(), data))
-            if b"Once upon" in data:
+            if b"Once upon a time, Once upon a time," in b"".join(c for _, c in chunks):
                 words_seen.set()
 
     reader = threading.Thread(target=read)
