@@ -60,15 +60,21 @@ def git_repo(tmp_path) -> Path:
     return make_repo(tmp_path / "repo")
 
 
-@pytest.fixture
-def config(tmp_path) -> Config:
-    return Config(
+def make_config(tmp_path: Path, **overrides) -> Config:
+    """Worktrees and database in the test's folder, short retries; ``overrides`` change any setting."""
+    settings = dict(
         max_concurrent_instances=2,
         worktree_base_path=tmp_path / "worktrees",
         database_url=f"sqlite:///{tmp_path / 'history.db'}",
         instance_timeout=60,
         retry_base_delay=0.1,
     )
+    return Config(**{**settings, **overrides})
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    return make_config(tmp_path)
 
 
 def rows(config: Config, sql: str, params: tuple = ()) -> list[tuple]:

@@ -12,20 +12,14 @@ from clct_tui.config import Config
 from clct_tui.tui.app import ClctApp
 from clct_tui.tui.screens.new_agent import NewAgentScreen
 from clct_tui.tui.widgets.transcript import TranscriptView
-from tests.e2e.conftest import git_repo, isolated_env, make_repo, scripted_api  # noqa: F401 (fixtures)
+from tests.e2e.conftest import git_repo, isolated_env, make_config, make_repo, scripted_api  # noqa: F401 (fixtures)
 
 SIZE = (140, 40)
 
 
 @pytest.fixture
 def config(tmp_path) -> Config:
-    return Config(
-        max_concurrent_instances=3,
-        worktree_base_path=tmp_path / "worktrees",
-        database_url=f"sqlite:///{tmp_path / 'history.db'}",
-        instance_timeout=60,
-        retry_base_delay=0.1,
-    )
+    return make_config(tmp_path, max_concurrent_instances=3)  # three agents at once, as the snapshots show
 
 
 @pytest.fixture
