@@ -54,6 +54,7 @@ class Config:
 
     warnings: list[str] = field(default_factory=list, repr=False, compare=False)
     _sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _file: Path | None = field(default=None, repr=False, compare=False)  # where load() read it: save() writes there
 
     def __post_init__(self) -> None:
         for f in _fields():
@@ -91,7 +92,7 @@ class Config:
                 raise ConfigError(name, _SOURCE_ARGS, "no such setting")
             if value is not None:
                 values[name], sources[name] = value, _SOURCE_ARGS
-        return cls(**values, warnings=warnings, _sources=sources)
+        return cls(**values, warnings=warnings, _sources=sources, _file=path)
 
     def with_overrides(self, **overrides: Any) -> Config:
         sources = dict(self._sources) | {k: _SOURCE_ARGS for k in overrides}
@@ -109,7 +110,7 @@ class Config:
         the environment or the command line never lands on disk. A CLCT_* variable
         is for the runs it is set for: what the file said for that setting stays.
         """
-        path = Path(path) if path is not None else paths.config_file()
+        path = Path(path) if path is not None else self._file or paths.config_file()
         on_disk = _saved_values(path)
         data: dict[str, Any] = {}
         for f in _fields():

@@ -118,6 +118,14 @@ def test_save_keeps_a_key_that_came_from_the_file():
     assert "sk-file" in path.read_text()
 
 
+def test_a_config_loaded_from_a_given_file_is_saved_back_to_that_file(tmp_path):
+    given = tmp_path / "project.toml"
+    given.write_text("max_retries = 5\n")
+    Config.load(given, env={}).with_overrides(theme="clct-light").save()
+    assert "theme" in given.read_text() and "max_retries = 5" in given.read_text()
+    assert not paths.config_file().exists()
+
+
 def test_a_key_in_a_file_readable_by_others_is_warned_about():
     path = write_config('claude_api_key = "sk-file"\n')
     path.chmod(0o644)
