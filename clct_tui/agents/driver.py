@@ -187,7 +187,7 @@ class AgentDriver:
             if is_login_problem(message):
                 raise AgentError(LOGIN_HELP)
             if is_transient(message):
-                raise TransientAgentError(f"the API is unavailable ({result.error})")
+                raise TransientAgentError(result.error or "the API is unavailable")
         self._emit(TranscriptEvent(EventKind.RESULT, data=result.as_dict()))
         return result
 

@@ -11,6 +11,11 @@ Tests, benchmarks and the screenshot script start one, point the CLI at it with
 A conversation is keyed by its first user prompt; the reply is chosen by how
 many assistant turns the request already carries, so a tool_use reply is
 followed by the next scripted reply once the CLI sends the tool result.
+
+Faults — ``status()``, ``cut_stream()``, ``garbage()`` — are served their ``times``
+first and take no turn, so the CLI's own retry of the same turn gets the next reply
+(the API "recovers"). The CLI falls back to a non-streaming request (``"stream": false``)
+after a broken stream; those are answered with one JSON message, as the real API does.
 """
 
 from __future__ import annotations
@@ -63,14 +68,17 @@ def hang() -> Reply:
     return Reply("hang")
 
 
-def cut_stream(answer: str = "this answer is cut off half-way") -> Reply:
-    """Send half of a text answer, then drop the connection."""
-    return Reply("cut", text=answer)
+def cut_stream(answer: str = "this answer is cut off half-way", times: int = 1) -> Reply:
+    """Answer ``times`` requests with half of a text answer, then drop the connection; then go on."""
+    return Reply("cut", text=answer, times=times)
 
 
-def garbage() -> Reply:
-    """A 200 response whose body is not Server-Sent Events."""
-    return Reply("garbage")
+def garbage(times: int = 1) -> Reply:
+    """Answer ``times`` requests with a 200 whose body is neither Server-Sent Events nor JSON; then go on."""
+    return Reply("garbage", times=times)
+
+
+_FAULTS = ("status", "cut", "garbage")  # served ``times`` times without taking a turn
 
 
 @dataclass
@@ -196,7 +204,7 @@ class ScriptedAPI:
         """The reply for the ``turn``-th assistant turn; faults are served first, without taking a turn."""
         remaining = turn
         for i, reply in enumerate(script.replies):
-            if reply.kind == "status":
+            if reply.kind in _FAULTS:
                 served = script.served_faults.get(i, 0)
                 if served < reply.times:
                     script.served_faults[i] = served + 1
@@ -284,7 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.kind == "garbage":
             data = b"this is not an event stream\n"
             self.send_response(200)
-            self.send_header("content-type", "text/event-stream")
+            self.send_header("content-type", "text/event-stream" if body.get("stream") else "application/json")
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -308,8 +316,49 @@ class _Handler(BaseHTTPRequestHandler):
                 out.flush()
                 time.sleep(reply.delay)
 
+    def _whole_message(self, key: str, reply: Reply, body: dict[str, Any]) -> None:
+        """The answer to a non-streaming request: one JSON message (cut: half of its body, then the connection drops)."""
+        api = self.api
+        if reply.kind == "hang":
+            while not api._stopping.wait(0.2):
+                pass
+            return
+        content: list[dict[str, Any]] = []
+        if reply.text:
+            content.append({"type": "text", "text": reply.text})
+            if reply.kind != "cut":  # half a JSON body carries no readable text
+                with api._lock:
+                    api.sent_text[key] = api.sent_text.get(key, "") + reply.text
+        if reply.kind == "tool_use":
+            content.append({"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:20]}", "name": reply.tool,
+                            "input": reply.input})
+        data = json.dumps({
+            "id": f"msg_{uuid.uuid4().hex[:20]}", "type": "message", "role": "assistant",
+            "model": body.get("model") or "claude-scripted", "content": content,
+            "stop_reason": "tool_use" if reply.kind == "tool_use" else "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": 100, "output_tokens": max(1, len(json.dumps(content)) // 4),
+                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            if reply.kind == "cut":
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.wfile.write(data)
+        except OSError:
+            pass  # the CLI went away
+
     def _stream_message(self, key: str, reply: Reply, body: dict[str, Any]) -> None:
         api = self.api
+        if body.get("stream") is False:
+            self._whole_message(key, reply, body)
+            return
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
