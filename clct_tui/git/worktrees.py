@@ -15,6 +15,7 @@ from clct_tui.errors import (
     WorktreeExistsError,
     WorktreeNotFoundError,
 )
+from clct_tui.git.checkout import add_worktree
 from clct_tui.git.history import commits_between, merge_tree, replay, signature
 from clct_tui.git.names import check_branch, check_name
 from clct_tui.git.records import (
@@ -159,7 +160,7 @@ class WorktreeManager:
                 raise GitError(f"could not create branch {branch!r}: {exc}") from None
         self.base_path.mkdir(parents=True, exist_ok=True)
         try:
-            self.repo.add_worktree(name, str(path), existing)
+            add_worktree(self.repo, name, path, existing)
         except pygit2.GitError as exc:
             if created:
                 existing.delete()
