@@ -89,21 +89,26 @@ class Writer:
     # -- the thread -----------------------------------------------------------------------
 
     def _loop(self) -> None:
-        deadline = time.monotonic() + self.flush_interval
+        deadline: float | None = None  # when the oldest pending event must be written; None: nothing pending
         while True:
             try:
-                kind, item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                # Nothing pending: sleep until something arrives (no polling while clct is idle).
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                kind, item = self._queue.get(timeout=timeout)
             except queue.Empty:
                 kind, item = "tick", None
             if kind == "event":
                 self.events_received += 1
                 self._pending.append(item)
+                if deadline is None:
+                    deadline = time.monotonic() + self.flush_interval
                 # Checked per event too: under a steady stream get() never times out.
                 if len(self._pending) < _MAX_PENDING and time.monotonic() < deadline:
                     continue
             # A tick, a full batch, a call or stop: the events queued before go first, in order.
             self._flush_events()
-            deadline = time.monotonic() + self.flush_interval
+            # Events kept after a failed write are tried again at the next tick.
+            deadline = time.monotonic() + self.flush_interval if self._pending else None
             if kind == "call":
                 self._run_call(*item)
             elif kind == "stop":
@@ -206,16 +211,25 @@ def _nothing() -> None:
 def coalesce(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Merge consecutive text (or thinking) chunks of one run and block; the concatenated text is unchanged.
 
-    The merged row keeps the first chunk's seq and ts, so order across kinds is kept.
+    Consecutive within the run: several agents stream at once, so a batch interleaves their runs'
+    chunks, and merging only neighbours in the batch would merge almost nothing. The merged row
+    keeps the first chunk's seq and ts, so the order of a run's events is kept.
     """
     out: list[dict[str, Any]] = []
+    last_of_run: dict[Any, dict[str, Any]] = {}
+    chunks: dict[int, list[str]] = {}  # id(merged row) -> its texts, joined once at the end
     for row in rows:
-        last = out[-1] if out else None
+        last = last_of_run.get(row["run"])
         if (last is not None and row["kind"] in _COALESCED and last["kind"] == row["kind"]
-                and last["run"] == row["run"] and row["data"] and last["data"]
+                and row["data"] and last["data"]
                 and row["data"].get("block") is not None
                 and row["data"].get("block") == last["data"].get("block")):
-            last["text"] += row["text"]
+            chunks.setdefault(id(last), [last["text"]]).append(row["text"])
         else:
-            out.append(dict(row))
+            last = dict(row)
+            out.append(last)
+            last_of_run[row["run"]] = last
+    for row in out:
+        if id(row) in chunks:
+            row["text"] = "".join(chunks[id(row)])
     return out

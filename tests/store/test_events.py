@@ -72,6 +72,25 @@ def test_chunks_of_different_blocks_kinds_or_runs_stay_apart():
     assert [r["text"] for r in coalesce(rows)] == ["ab", "c", "de", "f", "", ""]
 
 
+def test_chunks_of_runs_streaming_at_once_are_coalesced_per_run():
+    def row(run, chunk, kind="text"):
+        return {"run": run, "seq": None, "kind": kind, "text": chunk, "data": {"block": f"b{run}"}, "ts": 0.0}
+
+    # Eight agents stream together: their chunks interleave in one batch.
+    rows = [row(run, f"{run}{i}") for i in range(3) for run in range(8)]
+    merged = coalesce(rows)
+    assert [(r["run"], r["text"]) for r in merged] == [(run, f"{run}0{run}1{run}2") for run in range(8)]
+
+
+def test_a_run_event_between_two_chunks_keeps_them_apart_even_when_other_runs_interleave():
+    rows = [{"run": 1, "seq": None, "kind": "text", "text": "a", "data": {"block": "x"}, "ts": 0.0},
+            {"run": 2, "seq": None, "kind": "text", "text": "z", "data": {"block": "x"}, "ts": 0.0},
+            {"run": 1, "seq": None, "kind": "tool_use", "text": "", "data": {"id": "t"}, "ts": 0.0},
+            {"run": 1, "seq": None, "kind": "text", "text": "b", "data": {"block": "x"}, "ts": 0.0}]
+    assert [(r["run"], r["kind"], r["text"]) for r in coalesce(rows)] == [
+        (1, "text", "a"), (2, "text", "z"), (1, "tool_use", ""), (1, "text", "b")]
+
+
 def test_coalescing_leaves_the_input_rows_alone():
     rows = [{"run": 1, "seq": i, "kind": "text", "text": c, "data": {"block": "x"}, "ts": 0.0}
             for i, c in enumerate("ab")]
