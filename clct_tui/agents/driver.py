@@ -18,6 +18,8 @@ from claude_agent_sdk.types import (
     ToolPermissionContext,
 )
 
+from clct_tui.agents.health import find_cli
+from clct_tui.agents.launcher import launch_through
 from clct_tui.agents.options import AgentOptions
 from clct_tui.agents.redact import Redactor, secrets_in
 from clct_tui.agents.translate import (
@@ -80,13 +82,16 @@ class AgentDriver:
 
     def _sdk_options(self) -> ClaudeAgentOptions:
         o = self.options
+        # Through the launcher, the CLI ends when clct does, even when clct is killed outright.
+        cli = find_cli(o.cli_path)
+        cli_path, env = launch_through(cli, dict(o.env)) if cli else (o.cli_path, dict(o.env))
         return ClaudeAgentOptions(
             cwd=str(o.cwd),
             model=o.model,
             permission_mode=o.permission_mode,  # type: ignore[arg-type]
             resume=self.session_id,
-            env=dict(o.env),
-            cli_path=o.cli_path,
+            env=env,
+            cli_path=cli_path,
             max_turns=o.max_turns,
             max_budget_usd=o.max_budget_usd,
             include_partial_messages=True,
