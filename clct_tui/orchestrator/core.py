@@ -56,6 +56,7 @@ class Orchestrator:
         self._write_task: asyncio.Task | None = None
         self._opened = False
         self.closing = False  # set by shutdown(): no new runs start
+        self._store_failure: str | None = None  # the last database failure told, until a write succeeds
         from clct_tui.orchestrator.sessions import SessionManager  # sessions build on this class
 
         self.sessions = SessionManager(self)
@@ -157,7 +158,9 @@ class Orchestrator:
             loop.call_soon_threadsafe(self._stop_everything_after_store_failure, error)
 
     def _stop_everything_after_store_failure(self, error: StoreError) -> None:
-        self.publish(EngineFailure(f"the database cannot be written ({error}); agents are being stopped"))
+        self._store_failure = str(error)
+        self.publish(EngineFailure(f"{error}; the agents are being stopped — their worktrees and the "
+                                   "transcripts written so far are safe"))
         for instance in self._instances.values():
             asyncio.ensure_future(instance.interrupt())
 
@@ -188,8 +191,12 @@ class Orchestrator:
             method, args, kwargs = await self._writes.get()
             try:
                 await self.store_call(method, *args, **kwargs)
+                self._store_failure = None
             except ClctError as exc:
-                self.publish(EngineFailure(str(exc)))
+                # While the database is down every queued write fails the same way: say it once.
+                if str(exc) != self._store_failure:
+                    self._store_failure = str(exc)
+                    self.publish(EngineFailure(str(exc)))
             finally:
                 self._writes.task_done()
 

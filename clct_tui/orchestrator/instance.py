@@ -215,21 +215,26 @@ class ClaudeInstance:
         self.last_error = result.error
         interrupted = result.error == "interrupted"
         state = AgentState.INTERRUPTED if interrupted else _RUN_END_STATE[result.success]
-        await orch.store_call(
-            "finish_run",
-            run_id,
-            state="interrupted" if interrupted else ("done" if result.success else "failed"),
-            success=result.success,
-            result_text=result.output,
-            error=result.error,
-            cost_usd=result.cost_usd,
-            num_turns=result.num_turns,
-            duration_ms=result.duration_ms,
-            session_id=result.session_id,
-        )
-        await orch.store_call("update_agent", self.instance_id, session_id=self.session_id, cost_usd=self.cost_usd)
-        self.current_run_id = None
-        self._set_state(state, result.error or "")
+        try:
+            await orch.store_call(
+                "finish_run",
+                run_id,
+                state="interrupted" if interrupted else ("done" if result.success else "failed"),
+                success=result.success,
+                result_text=result.output,
+                error=result.error,
+                cost_usd=result.cost_usd,
+                num_turns=result.num_turns,
+                duration_ms=result.duration_ms,
+                session_id=result.session_id,
+            )
+            await orch.store_call("update_agent", self.instance_id, session_id=self.session_id,
+                                  cost_usd=self.cost_usd)
+        finally:
+            # The run is over even when the database cannot say so (it is full, read-only): the agent
+            # must not look busy forever. The next start marks the unrecorded run interrupted.
+            self.current_run_id = None
+            self._set_state(state, result.error or "")
         orch.publish(RunFinished(self.instance_id, run_id, result))
         orch.publish(WorktreeChanged(self.instance_id))
 

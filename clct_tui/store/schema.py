@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from clct_tui.errors import StoreError
 from clct_tui.store.models import Models
+from clct_tui.store.transaction import atomic
 
 SCHEMA_VERSION = 2
 
@@ -59,7 +61,7 @@ def open_database(url: str) -> tuple[pw.Database, Models]:
             db = connect(url)
         models = Models(db)
         db.connect(reuse_if_open=True)
-        with db.atomic():
+        with atomic(db):
             migrate_schema(db, models)
             # A write at open finds a read-only file now rather than at the first transcript event.
             models.Meta.replace(key="opened_at", value=str(time.time())).execute()
@@ -68,9 +70,23 @@ def open_database(url: str) -> tuple[pw.Database, Models]:
             db.close()
         if isinstance(exc, StoreError):
             raise
-        raise StoreError(f"the database {where} cannot be opened: {exc}; move it aside or point "
-                         f"database_url at another file") from None
+        raise StoreError(f"the database {where} cannot be opened: {exc}{full_disk_note(path)}; move it aside "
+                         f"or point database_url at another file") from None
     return db, models
+
+
+def full_disk_note(path: Path | None) -> str:
+    """Say so when the disk holding the database is full: SQLite may only report "disk I/O error" then."""
+    if path is None:
+        return ""
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return ""
+    return " (the disk holding it is full)" if free < _ALMOST_NOTHING else ""
+
+
+_ALMOST_NOTHING = 1 << 20  # bytes: less than this free and SQLite cannot grow its files
 
 
 def stored_version(models: Models) -> int | None:

@@ -30,7 +30,7 @@ from clct_tui.store.records import (
     TaskRecord,
     WorktreeRecord,
 )
-from clct_tui.store.schema import open_database
+from clct_tui.store.schema import open_database, sqlite_path
 from clct_tui.store.writer import Writer
 
 T = TypeVar("T")
@@ -100,7 +100,7 @@ class Store:
             # The opening connection belongs to this thread; the writer opens its own.
             db.close()
             self.db, self._models = db, models
-            self._writer = Writer(db, models, self.flush_interval)
+            self._writer = Writer(db, models, self.flush_interval, name=f"the database {self.location}")
             self._writer.on_error = self._report_error
         return self
 
@@ -126,6 +126,12 @@ class Store:
     def _report_error(self, error: StoreError) -> None:
         if self.on_error is not None:
             self.on_error(error)
+
+    @property
+    def location(self) -> str:
+        """Where the database lives, for messages: its file, or a server's url without credentials."""
+        path = sqlite_path(self.database_url)
+        return str(path) if path is not None else self.database_url.split("@")[-1]
 
     @property
     def writer(self) -> Writer:

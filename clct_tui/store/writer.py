@@ -21,6 +21,7 @@ import peewee as pw
 from clct_tui.domain import EventKind, TranscriptEvent
 from clct_tui.errors import StoreError
 from clct_tui.store.models import Models
+from clct_tui.store.transaction import atomic
 
 _COALESCED = (EventKind.TEXT.value, EventKind.THINKING.value)
 _MAX_PENDING = 5000  # a flood is written in slices of this many events, before the interval ends
@@ -29,10 +30,12 @@ _MAX_PENDING = 5000  # a flood is written in slices of this many events, before 
 class Writer:
     """Owns the write connection. Every method but the loop may be called from any thread."""
 
-    def __init__(self, db: pw.Database, models: Models, flush_interval: float = 0.2) -> None:
+    def __init__(self, db: pw.Database, models: Models, flush_interval: float = 0.2,
+                 name: str = "the database") -> None:
         self.db = db
         self.models = models
         self.flush_interval = flush_interval
+        self.name = name  # how errors name the database: "the database /path/to/history.db"
         self.events_received = 0  # events appended, before coalescing (for benchmarks)
         self.rows_written = 0  # event rows committed, after coalescing
         self.last_error: StoreError | None = None
@@ -117,12 +120,12 @@ class Writer:
 
     def _run_call(self, fn: Callable[..., Any], args: tuple, kwargs: dict, future: Future[Any]) -> None:
         try:
-            with self.db.atomic():
+            with atomic(self.db):
                 result = fn(*args, **kwargs)
         except StoreError as exc:
             future.set_exception(exc)
         except (pw.DatabaseError, pw.InterfaceError, OSError) as exc:
-            future.set_exception(StoreError(f"the database could not be written: {exc}"))
+            future.set_exception(StoreError(f"{self.name} could not be written: {exc}"))
         except BaseException as exc:  # a bug or bad input (TaskGraphError, ValueError): hand it back as it is
             future.set_exception(exc)
         else:
@@ -134,7 +137,7 @@ class Writer:
         dropped = 0
         try:
             try:
-                with self.db.atomic():
+                with atomic(self.db):
                     self._number(self._pending)
                     rows = coalesce(self._pending)
                     self._insert(rows)
@@ -142,7 +145,7 @@ class Writer:
                 # A bad row (an event of a run that does not exist) must not block every later event.
                 rows, dropped = self._insert_row_by_row()
         except Exception as exc:  # noqa: BLE001 - the writer thread must outlive any failure
-            self._report(StoreError(f"transcript events could not be written (kept in memory, retrying): {exc}"))
+            self._report(StoreError(f"{self.name} could not be written: {exc}"))
             return  # kept in memory, with their seq; tried again at the next tick
         self.rows_written += len(rows)
         self._pending = []
@@ -174,7 +177,7 @@ class Writer:
     def _insert_row_by_row(self) -> tuple[list[dict[str, Any]], int]:
         written: list[dict[str, Any]] = []
         dropped = 0
-        with self.db.atomic():
+        with atomic(self.db):
             for row in coalesce(self._pending):
                 try:
                     with self.db.atomic():  # a savepoint: one bad row is undone alone
