@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import os
+import signal
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +49,10 @@ NOT_FOUND_HELP = (
 )
 # Seconds to wait for the CLI to end a run after an interrupt before the process is stopped.
 INTERRUPT_GRACE = 10.0
+
+# The SDK logs a dying CLI as an error before raising it; clct reports the raised error itself,
+# so without this the same failure would also reach stderr as a bare log line (no handler set).
+logging.getLogger("claude_agent_sdk").addHandler(logging.NullHandler())
 
 
 class AgentDriver:
@@ -178,8 +184,7 @@ class AgentDriver:
                     return self._finish(message)
         except (sdk.ProcessError, sdk.CLIConnectionError, sdk.CLIJSONDecodeError) as exc:
             await self.disconnect()
-            detail = self._redactor.text(_first_line(exc))
-            raise TransientAgentError(f"the Claude Code process failed: {detail}") from None
+            raise TransientAgentError(self._redactor.text(_process_failure(exc, list(self._stderr)))) from None
         # The stream ended without a result: the process is gone.
         await self.disconnect()
         raise TransientAgentError("the Claude Code process ended before the run finished")
@@ -256,6 +261,21 @@ async def _quietly(awaitable: Any) -> None:
         await awaitable
     except (Exception, asyncio.CancelledError):
         pass
+
+
+def _process_failure(exc: BaseException, stderr: list[str]) -> str:
+    """Why the CLI stopped mid-run, in words: killed by a signal, exited with a status, or broke the protocol."""
+    code = getattr(exc, "exit_code", None)
+    if isinstance(code, int) and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"Claude Code was killed ({name}) before the run finished"
+    if isinstance(code, int):
+        said = " ".join(line.strip() for line in stderr[-3:] if line.strip())
+        return f"Claude Code exited with status {code} before the run finished" + (f": {said}" if said else "")
+    return f"the Claude Code process failed: {_first_line(exc)}"
 
 
 def _first_line(exc: BaseException) -> str:

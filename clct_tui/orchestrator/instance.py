@@ -195,7 +195,8 @@ class ClaudeInstance:
                 return result
             except TransientAgentError as exc:
                 if attempt >= retries:
-                    return self._failure(f"{exc} (gave up after {attempt + 1} attempts)")
+                    # With no retries allowed there was nothing to give up on: the reason alone.
+                    return self._failure(f"{exc} (gave up after {attempt + 1} attempts)" if retries else str(exc))
                 delay = self._orchestrator.config.retry_base_delay * (2**attempt)
                 attempt += 1
                 self._emit(TranscriptEvent(EventKind.SYSTEM, f"{exc}; retry {attempt}/{retries} in {delay:g} s"))
