@@ -61,6 +61,10 @@ class CLIConnectionError(AgentError):
     """The CLI could not be started, or is not logged in."""
 
 
+class AgentBusyError(AgentError):
+    """Another clct process is running the agent: it must not run twice in one worktree."""
+
+
 class StoreError(ClctError):
     """The database could not be opened or written."""
 

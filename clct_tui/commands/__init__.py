@@ -11,6 +11,7 @@ from pathlib import Path
 
 from clct_tui.commands.parser import COMMAND_HELP, UsageError, build_parser
 from clct_tui.errors import (
+    AgentBusyError,
     ClctError,
     ConfigError,
     GitError,
@@ -22,7 +23,7 @@ from clct_tui.errors import (
 COMMANDS = set(COMMAND_HELP)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # Errors that mean "what you asked for cannot be", as opposed to "the work failed".
-BAD_INPUT = (ConfigError, GitError, NotFoundError, TaskFileError, TaskGraphError)
+BAD_INPUT = (AgentBusyError, ConfigError, GitError, NotFoundError, TaskFileError, TaskGraphError)
 
 
 def run(argv: list[str], app_path: str | None = None) -> int:

@@ -25,10 +25,15 @@ from clct_tui.orchestrator.graph import waves
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def _not_busy_elsewhere(instance: ClaudeInstance, doing: str) -> None:
-    """An agent loaded as running is running in another clct process: this one must not touch it."""
+async def _not_busy_elsewhere(orch: Orchestrator, instance: ClaudeInstance, doing: str) -> None:
+    """An agent loaded as running is running in another clct process: this one must not touch it.
+
+    (Opening the database took back agents whose process is gone, so an active one has a live holder.)
+    """
     if instance.state.is_active:
-        raise BadInput(f"agent {instance.name} is {instance.state.value} in another clct process; "
+        agent = await orch.store_call("get_agent", instance.instance_id)
+        holder = f" (pid {agent.pid})" if agent is not None and agent.pid else ""
+        raise BadInput(f"agent {instance.name} is {instance.state.value} in another clct process{holder}; "
                        f"wait for it or interrupt it there before you {doing}")
 
 
@@ -106,7 +111,7 @@ async def cmd_list(orch: Orchestrator, args: argparse.Namespace) -> int:
 
 async def cmd_start(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = orch.require_instance(args.id)
-    _not_busy_elsewhere(instance, "start it here")
+    await _not_busy_elsewhere(orch, instance, "start it here")
     try:
         await instance.start()
         info = await instance.health_check()
@@ -122,7 +127,7 @@ async def cmd_start(orch: Orchestrator, args: argparse.Namespace) -> int:
 
 async def cmd_stop(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = orch.require_instance(args.id)
-    _not_busy_elsewhere(instance, "stop it")
+    await _not_busy_elsewhere(orch, instance, "stop it")
     await instance.stop()
     await orch.store_call("update_agent", instance.instance_id, state="stopped")
     if args.json:
@@ -135,7 +140,7 @@ async def cmd_stop(orch: Orchestrator, args: argparse.Namespace) -> int:
 async def cmd_remove(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = orch.require_instance(args.id)
     if not args.force:
-        _not_busy_elsewhere(instance, "remove it (or pass --force)")
+        await _not_busy_elsewhere(orch, instance, "remove it (or pass --force)")
     await orch.remove_instance(instance.instance_id, remove_worktree=args.remove_worktree, force=args.force)
     if not args.remove_worktree:
         # The worktree stays on disk, but the agent is gone: detach it so a new process does not load it again.
@@ -153,7 +158,7 @@ async def cmd_remove(orch: Orchestrator, args: argparse.Namespace) -> int:
 
 async def cmd_run_task(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = orch.require_instance(args.id)
-    _not_busy_elsewhere(instance, "give it another task")
+    await _not_busy_elsewhere(orch, instance, "give it another task")
     printer = TranscriptPrinter()
     run_ids: list[int] = []
     orch.subscribe(_auto_answer(orch, args.approve, instance.instance_id))

@@ -168,17 +168,24 @@ class ClaudeInstance:
         retries = config.max_retries if max_retries is None else max_retries
         async with self._turn:
             before = self.state
-            self._set_state(AgentState.QUEUED)
-            async with orch.run_slot():
-                try:
-                    run = await orch.store_call("start_run", self.instance_id, prompt, kind)
-                except BaseException:
-                    self._set_state(before)  # no run was recorded: the agent is as it was
-                    raise
-                self.current_run_id = run.id
-                self._set_state(AgentState.RUNNING)
-                result = await self._attempts(prompt, timeout, retries)
-                await self._finish(run.id, result)
+            # Held in the database until the run is over: another clct process given this agent
+            # meanwhile is refused (AgentBusyError) rather than run it in the same worktree.
+            claim = await orch.store_call("claim_agent", self.instance_id)
+            try:
+                self._set_state(AgentState.QUEUED)
+                async with orch.run_slot():
+                    try:
+                        run = await orch.store_call("start_run", self.instance_id, prompt, kind)
+                    except BaseException:
+                        self._set_state(before)  # no run was recorded: the agent is as it was
+                        raise
+                    self.current_run_id = run.id
+                    self._set_state(AgentState.RUNNING)
+                    result = await self._attempts(prompt, timeout, retries)
+                    await self._finish(run.id, result)
+            finally:
+                # Queued behind the run's final state, so the agent is never free while it looks busy.
+                orch.store_write_soon("release_agent", self.instance_id, claim)
         return result.as_dict()
 
     async def _attempts(self, prompt: str, timeout: float, retries: int) -> RunResult:

@@ -67,6 +67,9 @@ class Models:
             last_prompt = pw.TextField(null=True)
             created_at = pw.FloatField(default=time.time)
             updated_at = pw.FloatField(default=time.time)
+            # The clct process that holds the agent from the moment it is given a prompt until that
+            # run ends (queued ones included), so no other process runs it in the same worktree.
+            pid = pw.IntegerField(null=True)
 
         class Run(Base):
             agent = pw.ForeignKeyField(Agent, backref="runs", on_delete="CASCADE", index=True)

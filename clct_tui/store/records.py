@@ -46,6 +46,7 @@ class AgentRecord:
     last_prompt: str | None
     created_at: float
     updated_at: float
+    pid: int | None = None  # the clct process holding it while it works (see Store.claim_agent)
 
 
 @dataclass(frozen=True)

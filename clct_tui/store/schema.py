@@ -15,7 +15,7 @@ from clct_tui.errors import StoreError
 from clct_tui.store.models import Models
 from clct_tui.store.transaction import atomic
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer
@@ -26,13 +26,17 @@ SQLITE_PRAGMAS = {
 }
 
 
-def _add_run_pid(db: pw.Database) -> None:
-    if "pid" not in {c.name for c in db.get_columns("run")}:
-        migrate(SchemaMigrator.from_database(db).add_column("run", "pid", pw.IntegerField(null=True)))
+def _add_pid(table: str) -> Callable[[pw.Database], None]:
+    def step(db: pw.Database) -> None:
+        if "pid" not in {c.name for c in db.get_columns(table)}:
+            migrate(SchemaMigrator.from_database(db).add_column(table, "pid", pw.IntegerField(null=True)))
+
+    return step
 
 
 # version -> the step that brings a database from version-1 to it. Version 1 is the first set of tables.
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: _add_run_pid}
+# 2: runs name the clct process that ran them; 3: agents name the clct process that holds them.
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: _add_pid("run"), 3: _add_pid("agent")}
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import peewee as pw
 
 from clct_tui.domain import AgentState, EventKind, TranscriptEvent
-from clct_tui.errors import StoreError, TaskGraphError, WorktreeExistsError
+from clct_tui.errors import AgentBusyError, NotFoundError, StoreError, TaskGraphError, WorktreeExistsError
 from clct_tui.store.models import Models
 from clct_tui.store.records import (
     AgentRecord,
@@ -44,6 +44,8 @@ _ACTIVE_AGENT_STATES = [s.value for s in AgentState if s.is_active]
 # one store must not interrupt what another store of the same process is running.
 _live_runs: set[tuple[str, int]] = set()
 _live_runs_lock = threading.Lock()
+# Agents held by a Store of this process (see claim_agent), per database url: (url, agent id) -> id(store).
+_held_agents: dict[tuple[str, str], int] = {}
 
 
 def _repo(r: Any) -> RepoRecord:
@@ -56,7 +58,7 @@ def _worktree(w: Any) -> WorktreeRecord:
 
 def _agent(a: Any) -> AgentRecord:
     return AgentRecord(a.id, a.repo_id, a.worktree_id, a.name, a.model, a.permission_mode, a.session_id, a.state,
-                       a.cost_usd, a.input_tokens, a.output_tokens, a.last_prompt, a.created_at, a.updated_at)
+                       a.cost_usd, a.input_tokens, a.output_tokens, a.last_prompt, a.created_at, a.updated_at, a.pid)
 
 
 def _run(r: Any, agent_name: str = "") -> RunRecord:
@@ -91,6 +93,8 @@ class Store:
         self._models: Models | None = None
         self._writer: Writer | None = None
         self._started_runs: set[int] = set()  # runs this store started, live until finished or closed
+        self._held: set[str] = set()  # agents this store holds (claim_agent), until released or closed
+        self._claims: dict[str, int] = {}  # agent id -> the number of its latest claim here
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -112,6 +116,11 @@ class Store:
         with _live_runs_lock:  # runs left unfinished can no longer finish: the next recover() takes them
             _live_runs.difference_update((self.database_url, run_id) for run_id in self._started_runs)
         self._started_runs.clear()
+        with _live_runs_lock:  # likewise agents it held: the next recover() sees their holder is gone
+            for agent_id in self._held:
+                if _held_agents.get((self.database_url, agent_id)) == id(self):
+                    del _held_agents[(self.database_url, agent_id)]
+        self._held.clear()
         if self.db is not None:
             self.db.close()  # other threads' read connections close with their thread or this database
             self.db = None
@@ -197,14 +206,19 @@ class Store:
             if ids:
                 M.Run.update(state="interrupted", ended_at=now, success=False, error=ORPHAN_ERROR).where(
                     M.Run.id.in_(ids)).execute()
-            live_agents = [r.agent_id for r in M.Run.select(M.Run.agent).where(M.Run.state == "running")]
-            stale = M.Agent.update(state=AgentState.INTERRUPTED.value, updated_at=now).where(
-                M.Agent.state.in_(_ACTIVE_AGENT_STATES))
-            if live_agents:
-                stale = stale.where(M.Agent.id.not_in(live_agents))
+            # Agents whose holding process is gone: queued or running there, they are interrupted now.
+            running = {r.agent_id for r in M.Run.select(M.Run.agent).where(M.Run.state == "running")}
+            with _live_runs_lock:
+                held_here = {agent_id for url, agent_id in _held_agents if url == self.database_url}
+            agents = M.Agent.select(M.Agent.id, M.Agent.pid).where(
+                M.Agent.state.in_(_ACTIVE_AGENT_STATES) | M.Agent.pid.is_null(False))
             if repo_id is not None:
-                stale = stale.where(M.Agent.repo == repo_id)
-            stale.execute()
+                agents = agents.where(M.Agent.repo == repo_id)
+            gone = [a.id for a in agents if not _holder_alive(a.id, a.pid, running, held_here)]
+            if gone:
+                M.Agent.update(state=AgentState.INTERRUPTED.value, updated_at=now).where(
+                    M.Agent.id.in_(gone) & M.Agent.state.in_(_ACTIVE_AGENT_STATES)).execute()
+                M.Agent.update(pid=None).where(M.Agent.id.in_(gone)).execute()
             return ids
 
         return self._write(work)
@@ -293,6 +307,58 @@ class Store:
         values = _fields(M.Agent, fields)
         values.setdefault(M.Agent.updated_at, time.time())
         self._write(lambda: M.Agent.update(values).where(M.Agent.id == agent_id).execute())
+
+    def claim_agent(self, agent_id: str) -> int:
+        """Hold the agent for this process until ``release_agent``: the one guard against two clct
+        processes running one agent in one worktree, decided in one transaction (another process
+        waits for the write lock, then sees the holder).
+
+        AgentBusyError names the live process (or the other open store of this one) that holds it;
+        a holder that is gone is taken over. Returns the claim's number, for release_agent.
+        """
+        M = self.models
+        me, key = os.getpid(), (self.database_url, agent_id)
+
+        def work() -> int:
+            row = M.Agent.get_or_none(M.Agent.id == agent_id)
+            if row is None:
+                raise NotFoundError(f"no agent with id {agent_id!r}")
+            with _live_runs_lock:
+                holder_here = _held_agents.get(key)
+            doing = row.state if row.state in _ACTIVE_AGENT_STATES else "running"
+            if row.pid == me and holder_here not in (None, id(self)):
+                raise AgentBusyError(f"agent {row.name} is {doing} in another engine of this process; "
+                                     "wait for it or interrupt it there")
+            if row.pid not in (None, me) and _process_alive(row.pid):
+                raise AgentBusyError(f"agent {row.name} is {doing} in another clct process (pid {row.pid}); "
+                                     "wait for it or interrupt it there")
+            M.Agent.update(pid=me).where(M.Agent.id == agent_id).execute()
+            with _live_runs_lock:
+                _held_agents[key] = id(self)
+            self._held.add(agent_id)
+            self._claims[agent_id] = self._claims.get(agent_id, 0) + 1
+            return self._claims[agent_id]
+
+        return self._write(work)
+
+    def release_agent(self, agent_id: str, claim: int) -> None:
+        """Let the agent go (the run of that claim is over); other processes may run it from now on.
+
+        A release that lands after the agent was claimed again (the next prompt) does nothing.
+        """
+        M = self.models
+        key = (self.database_url, agent_id)
+
+        def work() -> None:
+            if self._claims.get(agent_id) != claim:
+                return
+            M.Agent.update(pid=None).where((M.Agent.id == agent_id) & (M.Agent.pid == os.getpid())).execute()
+            with _live_runs_lock:
+                if _held_agents.get(key) == id(self):
+                    del _held_agents[key]
+            self._held.discard(agent_id)
+
+        self._write(work)
 
     def add_agent_cost(self, agent_id: str, cost_usd: float, input_tokens: int = 0, output_tokens: int = 0) -> None:
         M = self.models
@@ -527,6 +593,14 @@ def _orphaned(run_id: int, pid: int | None, live_here: set[int]) -> bool:
         # Runs of an open store of this process are live; others of this pid are from an earlier life.
         return run_id not in live_here
     return not _process_alive(pid)
+
+
+def _holder_alive(agent_id: str, pid: int | None, running: set[str], held_here: set[str]) -> bool:
+    if pid is None:  # active but held by nobody: alive only while one of its runs is (schema 2 databases)
+        return agent_id in running
+    if pid == os.getpid():
+        return agent_id in held_here  # not held by an open store: left from an earlier life of this pid
+    return _process_alive(pid)
 
 
 def _process_alive(pid: int | None) -> bool:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
+import pytest
+
+from clct_tui.errors import AgentBusyError
 from clct_tui.store import Store
 from clct_tui.store.store import ORPHAN_ERROR
 
@@ -54,3 +58,54 @@ def test_finished_runs_and_settled_agents_are_untouched(url, store, agent, run, 
         assert again.get_run(run.id).state == "done"
         assert again.get_agent(idle.id).state == "idle"
         assert again.get_agent(agent.id).state == "interrupted"  # it waited on a run that is over
+
+
+# -- agents held by a process (claim_agent / release_agent) -------------------------------------
+
+
+def set_agent_pid(db_path, pid: int) -> None:
+    with sqlite3.connect(db_path) as db:
+        db.execute("update agent set pid = ?", (pid,))
+    db.close()
+
+
+def test_an_agent_held_by_another_live_process_cannot_be_claimed_and_the_refusal_names_it(store, agent, db_path):
+    set_agent_pid(db_path, 1)
+    store.update_agent(agent.id, state="queued")
+    with pytest.raises(AgentBusyError, match=r"agent auth is queued in another clct process \(pid 1\)"):
+        store.claim_agent(agent.id)
+
+
+def test_an_agent_held_by_a_process_that_is_gone_is_taken_over(store, agent, db_path):
+    set_agent_pid(db_path, 999_999_999)
+    store.claim_agent(agent.id)
+    assert store.get_agent(agent.id).pid == os.getpid()
+
+
+def test_another_open_store_of_this_process_cannot_claim_a_held_agent(url, store, agent):
+    store.claim_agent(agent.id)
+    with Store(url) as other, pytest.raises(AgentBusyError, match="another engine of this process"):
+        other.claim_agent(agent.id)
+
+
+def test_a_release_that_lands_after_the_next_claim_keeps_the_agent_held(store, agent):
+    first = store.claim_agent(agent.id)
+    store.claim_agent(agent.id)  # the next prompt, before the first run's release was written
+    store.release_agent(agent.id, first)
+    assert store.get_agent(agent.id).pid == os.getpid()
+
+
+def test_a_queued_agent_of_another_live_process_is_left_alone_by_recover(store, agent, db_path):
+    store.update_agent(agent.id, state="queued")  # waiting for a slot there: no run yet
+    set_agent_pid(db_path, 1)
+    assert store.recover() == []
+    assert (store.get_agent(agent.id).state, store.get_agent(agent.id).pid) == ("queued", 1)
+
+
+def test_an_agent_held_by_a_process_that_is_gone_is_interrupted_and_let_go(url, store, agent, db_path):
+    store.claim_agent(agent.id)
+    store.update_agent(agent.id, state="queued")
+    store.close()  # as if clct had been killed while the agent waited for a slot
+    with Store(url) as again:
+        again.recover()
+        assert (again.get_agent(agent.id).state, again.get_agent(agent.id).pid) == ("interrupted", None)
