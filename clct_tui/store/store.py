@@ -219,6 +219,7 @@ class Store:
                 M.Agent.update(state=AgentState.INTERRUPTED.value, updated_at=now).where(
                     M.Agent.id.in_(gone) & M.Agent.state.in_(_ACTIVE_AGENT_STATES)).execute()
                 M.Agent.update(pid=None).where(M.Agent.id.in_(gone)).execute()
+                _interrupt_their_tasks(M, gone, now)
             return ids
 
         return self._write(work)
@@ -593,6 +594,18 @@ def _orphaned(run_id: int, pid: int | None, live_here: set[int]) -> bool:
         # Runs of an open store of this process are live; others of this pid are from an earlier life.
         return run_id not in live_here
     return not _process_alive(pid)
+
+
+def _interrupt_their_tasks(M: Models, agents: list[str], now: float) -> None:
+    """Tasks those agents were running died with their process: interrupted, and so are their sessions."""
+    tasks = M.Task.select(M.Task.id, M.Task.session).where(M.Task.agent.in_(agents) & (M.Task.status == "running"))
+    found = list(tasks)
+    if not found:
+        return
+    M.Task.update(status="interrupted", error=ORPHAN_ERROR, ended_at=now).where(
+        M.Task.id.in_([t.id for t in found])).execute()
+    M.Session.update(status="interrupted", updated_at=now).where(
+        M.Session.id.in_({t.session_id for t in found}) & (M.Session.status == "running")).execute()
 
 
 def _holder_alive(agent_id: str, pid: int | None, running: set[str], held_here: set[str]) -> bool:

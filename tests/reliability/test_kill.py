@@ -128,6 +128,9 @@ def test_clct_parallel_killed_mid_stream_loses_nothing_written_and_every_convers
     listed = {a["name"]: a for a in clct.ok("list", "--json").json()}
     assert {listed[agent_of[n]]["state"] for n in NAMES} == {"interrupted"}
     assert_runs_interrupted(clct.database, agent_of)
+    # So are its tasks and its session: none is left looking as if it still ran.
+    assert sorted(clct.rows("select name, status, error from task")) == [(n, "interrupted", ORPHAN_ERROR) for n in NAMES]
+    assert clct.rows("select name, status from session") == [("crash", "interrupted")]
     assert_worktrees_untouched({n: clct.worktree(agent_of[n]) for n in NAMES}, base)
 
     # Each conversation goes on where it was cut off.

@@ -109,3 +109,20 @@ def test_an_agent_held_by_a_process_that_is_gone_is_interrupted_and_let_go(url, 
     with Store(url) as again:
         again.recover()
         assert (again.get_agent(agent.id).state, again.get_agent(agent.id).pid) == ("interrupted", None)
+
+
+def test_the_tasks_of_an_agent_whose_process_is_gone_and_their_session_are_interrupted(url, store, agent, repo):
+    session = store.create_session(repo.id, "plan")
+    task = store.add_task(session.id, "login", "add a login page")
+    waiting = store.add_task(session.id, "docs", "document it", depends_on=["login"])
+    store.update_session(session.id, status="running")
+    store.update_task(task.id, status="running", agent_id=agent.id)
+    store.claim_agent(agent.id)
+    store.update_agent(agent.id, state="running")
+    store.close()  # killed mid-task
+    with Store(url) as again:
+        again.recover()
+        (login, docs) = again.tasks(session.id)
+        assert (login.status, login.error) == ("interrupted", ORPHAN_ERROR) and login.ended_at is not None
+        assert docs.status == "pending" and docs.id == waiting.id  # never started: left to run on resume
+        assert again.get_session(session.id).status == "interrupted"
