@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import peewee as pw
@@ -196,12 +198,12 @@ class Store:
         M = self.models
 
         def work() -> list[int]:
-            query = M.Run.select(M.Run.id, M.Run.pid, M.Run.agent).where(M.Run.state == "running")
+            query = M.Run.select(M.Run.id, M.Run.pid, M.Run.agent, M.Run.started_at).where(M.Run.state == "running")
             if repo_id is not None:
                 query = query.join(M.Agent).where(M.Agent.repo == repo_id)
             with _live_runs_lock:
                 live_here = {run_id for url, run_id in _live_runs if url == self.database_url}
-            ids = [r.id for r in query if _orphaned(r.id, r.pid, live_here)]
+            ids = [r.id for r in query if _orphaned(r.id, r.pid, r.started_at, live_here)]
             now = time.time()
             if ids:
                 M.Run.update(state="interrupted", ended_at=now, success=False, error=ORPHAN_ERROR).where(
@@ -210,11 +212,11 @@ class Store:
             running = {r.agent_id for r in M.Run.select(M.Run.agent).where(M.Run.state == "running")}
             with _live_runs_lock:
                 held_here = {agent_id for url, agent_id in _held_agents if url == self.database_url}
-            agents = M.Agent.select(M.Agent.id, M.Agent.pid).where(
+            agents = M.Agent.select(M.Agent.id, M.Agent.pid, M.Agent.updated_at).where(
                 M.Agent.state.in_(_ACTIVE_AGENT_STATES) | M.Agent.pid.is_null(False))
             if repo_id is not None:
                 agents = agents.where(M.Agent.repo == repo_id)
-            gone = [a.id for a in agents if not _holder_alive(a.id, a.pid, running, held_here)]
+            gone = [a.id for a in agents if not _holder_alive(a.id, a.pid, a.updated_at, running, held_here)]
             if gone:
                 M.Agent.update(state=AgentState.INTERRUPTED.value, updated_at=now).where(
                     M.Agent.id.in_(gone) & M.Agent.state.in_(_ACTIVE_AGENT_STATES)).execute()
@@ -330,10 +332,11 @@ class Store:
             if row.pid == me and holder_here not in (None, id(self)):
                 raise AgentBusyError(f"agent {row.name} is {doing} in another engine of this process; "
                                      "wait for it or interrupt it there")
-            if row.pid not in (None, me) and _process_alive(row.pid):
+            if row.pid not in (None, me) and _process_alive(row.pid, since=row.updated_at):
                 raise AgentBusyError(f"agent {row.name} is {doing} in another clct process (pid {row.pid}); "
                                      "wait for it or interrupt it there")
-            M.Agent.update(pid=me).where(M.Agent.id == agent_id).execute()
+            # updated_at too: a process that started after it cannot be this holder (see _process_alive).
+            M.Agent.update(pid=me, updated_at=time.time()).where(M.Agent.id == agent_id).execute()
             with _live_runs_lock:
                 _held_agents[key] = id(self)
             self._held.add(agent_id)
@@ -589,11 +592,11 @@ def _fields(model: type[pw.Model], fields: dict[str, Any]) -> dict[pw.Field, Any
     return values
 
 
-def _orphaned(run_id: int, pid: int | None, live_here: set[int]) -> bool:
+def _orphaned(run_id: int, pid: int | None, started_at: float, live_here: set[int]) -> bool:
     if pid == os.getpid():
         # Runs of an open store of this process are live; others of this pid are from an earlier life.
         return run_id not in live_here
-    return not _process_alive(pid)
+    return not _process_alive(pid, since=started_at)
 
 
 def _interrupt_their_tasks(M: Models, agents: list[str], now: float) -> None:
@@ -608,15 +611,21 @@ def _interrupt_their_tasks(M: Models, agents: list[str], now: float) -> None:
         M.Session.id.in_({t.session_id for t in found}) & (M.Session.status == "running")).execute()
 
 
-def _holder_alive(agent_id: str, pid: int | None, running: set[str], held_here: set[str]) -> bool:
+def _holder_alive(agent_id: str, pid: int | None, updated_at: float, running: set[str], held_here: set[str]) -> bool:
     if pid is None:  # active but held by nobody: alive only while one of its runs is (schema 2 databases)
         return agent_id in running
     if pid == os.getpid():
         return agent_id in held_here  # not held by an open store: left from an earlier life of this pid
-    return _process_alive(pid)
+    return _process_alive(pid, since=updated_at)
 
 
-def _process_alive(pid: int | None) -> bool:
+def _process_alive(pid: int | None, since: float | None = None) -> bool:
+    """Whether ``pid`` is a live process that can be the one that wrote a record at ``since`` (wall clock).
+
+    Where /proc tells (Linux), a zombie is dead, and a process that started after the record was
+    written is not its writer: the pid was reused (after a reboot or a container restart, say), and
+    taking it for the writer would leave the record held forever.
+    """
     if not pid:
         return False
     try:
@@ -624,5 +633,30 @@ def _process_alive(pid: int | None) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # alive, owned by someone else
+        pass  # alive, owned by someone else
+    seen = _proc_state_and_start(pid)
+    if seen is not None:
+        state, started = seen
+        if state == "Z" or (since is not None and started > since + _CLOCK_SLACK):
+            return False
     return True
+
+
+_CLOCK_SLACK = 2.0  # seconds: /proc start times are coarse, and a record's time is taken a moment after
+
+
+def _proc_state_and_start(pid: int) -> tuple[str, float] | None:
+    """The process's state letter and start time (wall clock) from /proc; None where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0], _boot_time() + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _boot_time() -> float:
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    raise ValueError("no btime in /proc/stat")

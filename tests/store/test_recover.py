@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import time
 
 import pytest
 
@@ -126,3 +128,36 @@ def test_the_tasks_of_an_agent_whose_process_is_gone_and_their_session_are_inter
         assert (login.status, login.error) == ("interrupted", ORPHAN_ERROR) and login.ended_at is not None
         assert docs.status == "pending" and docs.id == waiting.id  # never started: left to run on resume
         assert again.get_session(session.id).status == "interrupted"
+
+
+def test_a_run_whose_pid_now_belongs_to_a_younger_process_is_interrupted(store, run, db_path):
+    """The pid was reused (a reboot, a container restart): a process started after the run cannot be running it."""
+    with sqlite3.connect(db_path) as db:
+        db.execute("update run set started_at = started_at - 60")
+    db.close()
+    younger = subprocess.Popen(["sleep", "30"])
+    try:
+        set_pid(db_path, younger.pid)
+        assert store.recover() == [run.id]
+    finally:
+        younger.kill()
+        younger.wait()
+
+
+def test_a_run_whose_process_is_a_zombie_is_interrupted(store, run, db_path):
+    """Killed, and not reaped yet by its parent: the pid answers signals, but nothing runs."""
+    dead = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 10
+    while procs_state(dead.pid) != "Z":
+        assert time.monotonic() < deadline, "`true` did not end"
+        time.sleep(0.01)
+    try:
+        set_pid(db_path, dead.pid)
+        assert store.recover() == [run.id]
+    finally:
+        dead.wait()
+
+
+def procs_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0]
