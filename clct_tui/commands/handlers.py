@@ -141,15 +141,19 @@ async def cmd_remove(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = orch.require_instance(args.id)
     if not args.force:
         await _not_busy_elsewhere(orch, instance, "remove it (or pass --force)")
-    await orch.remove_instance(instance.instance_id, remove_worktree=args.remove_worktree, force=args.force)
+    branch_removed = await orch.remove_instance(instance.instance_id, remove_worktree=args.remove_worktree,
+                                                force=args.force)
     if not args.remove_worktree:
         # The worktree stays on disk, but the agent is gone: detach it so a new process does not load it again.
         await orch.store_call("update_agent", instance.instance_id, worktree_id=None, state="stopped")
     if args.json:
         print_json({"removed": instance.instance_id, "name": instance.name,
-                    "worktree_removed": args.remove_worktree, "worktree": str(instance.worktree.path)})
-    elif args.remove_worktree:
+                    "worktree_removed": args.remove_worktree, "branch_removed": branch_removed,
+                    "worktree": str(instance.worktree.path)})
+    elif args.remove_worktree and branch_removed:
         print(f"{instance.name}: removed with its worktree and branch")
+    elif args.remove_worktree:
+        print(f"{instance.name}: removed with its worktree; its branch {instance.worktree.branch} is kept")
     else:
         print(f"{instance.name}: removed; its worktree stays at {instance.worktree.path} on branch "
               f"{instance.worktree.branch}")

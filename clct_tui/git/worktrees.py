@@ -89,6 +89,11 @@ class WorktreeManager:
         if self.repo.head_is_unborn:
             raise GitError(f"the repository {self.repo_path} has no commits yet; commit something first")
         if base is None:
+            rebasing = _rebased_branch(self.repo)
+            if rebasing is not None and self.repo.head_is_detached:
+                # HEAD is a half-rebased commit: not something anyone means to start an agent from.
+                raise GitError(f"{self.repo_path} is in the middle of a rebase of {rebasing or 'HEAD'}; finish it "
+                               "(git rebase --continue) or abort it (git rebase --abort), or name a base branch")
             return self.current_branch() or str(self.repo.head.target)
         try:
             if self.branch_exists(base):
@@ -98,6 +103,13 @@ class WorktreeManager:
             known = ", ".join(self.branches()[:10])
             raise GitError(f"base {base!r} is neither a branch nor a commit here; branches: {known}") from None
         return str(commit.id)
+
+    def _is_commit(self, ref: str) -> bool:
+        try:
+            self.repo.revparse_single(ref).peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
+        return True
 
     def _tip(self, ref: str) -> pygit2.Oid:
         branch = self.repo.branches.local.get(ref)
@@ -149,7 +161,8 @@ class WorktreeManager:
         resolved_base = self.resolve_base(base)
         existing = self.repo.branches.local.get(branch)
         if existing is not None and not reuse:
-            raise WorktreeExistsError(f"branch {branch!r} already exists; pass reuse=True to use it")
+            raise WorktreeExistsError(f"branch {branch!r} already exists; choose another name or branch "
+                                      "(from Python, reuse=True works on it)")
         if existing is not None and existing.is_checked_out():
             raise WorktreeExistsError(f"branch {branch!r} is checked out elsewhere; two agents cannot share it")
         created = existing is None
@@ -201,6 +214,12 @@ class WorktreeManager:
 
     def get_worktree(self, name: str) -> WorktreeInfo:
         wt, repo = self._open(name)
+        if repo.head_is_unborn:
+            # Its branch was deleted (git update-ref -d, another tool): HEAD names a branch that is gone.
+            lost = str(repo.references["HEAD"].target).removeprefix("refs/heads/")
+            raise GitError(f"worktree {name!r}: its branch {lost!r} was deleted outside clct; its files are still "
+                           f"in {wt.path} (`git reflog` there finds its commits) — recreate the branch, or force "
+                           "the removal")
         if repo.head_is_detached:
             branch = str(repo.head.target)
         else:
@@ -213,7 +232,7 @@ class WorktreeManager:
         for name in sorted(self.repo.list_worktrees()):
             try:
                 infos.append(self.get_worktree(name))
-            except (WorktreeNotFoundError, pygit2.GitError):
+            except (GitError, pygit2.GitError):  # folder deleted, branch deleted: not usable as it is
                 continue
         return infos
 
@@ -222,16 +241,18 @@ class WorktreeManager:
         head = "" if self.repo.head_is_unborn else str(self.repo.head.target)
         return WorktreeInfo(self.repo_path.name, self.repo_path, branch, branch, head, is_main=True)
 
-    def remove_worktree(self, name: str, force: bool = False) -> None:
-        """Remove the folder, the git record and the branch clct made. Refuses to lose work unless forced."""
+    def remove_worktree(self, name: str, force: bool = False) -> bool:
+        """Remove the folder, the git record and the branch clct made. Refuses to lose work unless forced.
+
+        True when the branch went too (it stays when clct did not make it, or when, its folder deleted by
+        hand, the branch still has commits found nowhere else).
+        """
         if name not in self.repo.list_worktrees():
             raise WorktreeNotFoundError(f"no worktree named {name!r}")
         wt = self.repo.lookup_worktree(name)
         path = Path(wt.path)
-        branch = None
+        branch = self._worktree_branch(name)
         if path.is_dir():
-            info = self.get_worktree(name)
-            branch = info.branch
             if not force:
                 status = self.status(name)
                 problems = []
@@ -246,11 +267,32 @@ class WorktreeManager:
                                              "commit and merge them, or force the removal")
             shutil.rmtree(path)
         wt.prune(True)
-        if branch and self._get(branch, "clctcreated") == "true":
-            found = self.repo.branches.local.get(branch)
-            if found is not None and (force or not self.status_ahead(branch)):
-                found.delete()
-                self._unset(branch)
+        return bool(branch) and self.drop_branch(branch, force)
+
+    def drop_branch(self, branch: str, force: bool = False) -> bool:
+        """Delete a branch clct created and no checkout holds, unless it has commits found nowhere else.
+
+        Forced, the commits go too. True when the branch was deleted.
+        """
+        if self._get(branch, "clctcreated") != "true":
+            return False
+        found = self.repo.branches.local.get(branch)
+        if found is None:
+            self._unset(branch)
+            return False
+        if found.is_checked_out() or (not force and self.status_ahead(branch)):
+            return False
+        found.delete()
+        self._unset(branch)
+        return True
+
+    def _worktree_branch(self, name: str) -> str | None:
+        """The branch a worktree has checked out, read from its record (works with its folder gone)."""
+        try:
+            head = (Path(self.repo.path) / "worktrees" / name / "HEAD").read_text().strip()
+        except OSError:
+            return None
+        return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
 
     def status_ahead(self, branch: str) -> int:
         """Commits of ``branch`` that removing it would lose: in neither its base nor the main checkout's HEAD."""
@@ -339,7 +381,11 @@ class WorktreeManager:
         info = self.get_worktree(name)
         into = into or info.base
         if not self.branch_exists(into):
-            raise GitError(f"{name!r} started from {into[:12]}, which is not a branch; there is nothing to merge into")
+            if self._is_commit(into):
+                raise GitError(f"{name!r} started from {into[:12]}, which is not a branch; there is nothing to merge "
+                               "into")
+            raise GitError(f"{name!r} started from branch {into!r}, which no longer exists (deleted outside clct?); "
+                           "there is nothing to merge into")
         ours, theirs = self._tip(into), self._tip(info.branch)
         if ours == theirs or self.repo.descendant_of(ours, theirs):
             return MergeResult(name, strategy, into, None, f"{into} already has everything from {info.branch}")
@@ -402,6 +448,10 @@ class WorktreeManager:
 
     def _move_branch(self, branch: str, old: pygit2.Oid, new: pygit2.Oid) -> None:
         """Point ``branch`` at ``new``, updating the files of whichever checkout has it checked out."""
+        for repo in self._checkouts():
+            if _rebased_branch(repo) == branch:
+                # Moving it now would be undone (or refused) when that rebase finishes: the work would be lost.
+                raise GitError(f"{branch} is being rebased in {repo.workdir}; finish or abort that rebase first")
         checkout = self._checkout_of(branch)
         if checkout is not None:
             if checkout.state() != RepositoryState.NONE:
@@ -420,13 +470,30 @@ class WorktreeManager:
             checkout.index.read_tree(checkout[new].tree)
             checkout.index.write()
 
-    def _checkout_of(self, branch: str) -> pygit2.Repository | None:
-        candidates = [self.repo] + [
+    def _checkouts(self) -> list[pygit2.Repository]:
+        """The main checkout and every linked worktree whose folder is there."""
+        return [self.repo] + [
             pygit2.Repository(self.repo.lookup_worktree(n).path)
             for n in self.repo.list_worktrees()
             if not self.repo.lookup_worktree(n).is_prunable
         ]
-        for repo in candidates:
+
+    def _checkout_of(self, branch: str) -> pygit2.Repository | None:
+        for repo in self._checkouts():
             if not repo.head_is_unborn and not repo.head_is_detached and repo.head.shorthand == branch:
                 return repo
         return None
+
+
+def _rebased_branch(repo: pygit2.Repository) -> str | None:
+    """The branch a rebase in progress in this checkout will move when it finishes ("" when it rebases a
+    detached HEAD); None when no rebase is in progress."""
+    for folder in ("rebase-merge", "rebase-apply"):
+        state = Path(repo.path) / folder
+        if state.is_dir():
+            try:
+                head_name = (state / "head-name").read_text().strip()
+            except OSError:
+                return ""
+            return head_name.removeprefix("refs/heads/") if head_name.startswith("refs/heads/") else ""
+    return None

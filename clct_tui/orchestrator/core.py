@@ -18,8 +18,16 @@ from clct_tui.agents import cli_status
 from clct_tui.agents.redact import Redactor, secrets_in
 from clct_tui.config import Config
 from clct_tui.domain import AgentState, TranscriptEvent
-from clct_tui.errors import AgentError, ClctError, GitError, NotFoundError, NotOpenError, StoreError
-from clct_tui.git import WorktreeManager
+from clct_tui.errors import (
+    AgentError,
+    ClctError,
+    GitError,
+    NotFoundError,
+    NotOpenError,
+    StoreError,
+    WorktreeNotFoundError,
+)
+from clct_tui.git import WorktreeInfo, WorktreeManager
 from clct_tui.orchestrator.events import AgentAdded, AgentRemoved, EngineEvent, EngineFailure, WorktreeChanged
 from clct_tui.orchestrator.instance import ClaudeInstance
 from clct_tui.orchestrator.naming import slugify, unique_name
@@ -124,12 +132,16 @@ class Orchestrator:
         worktrees = {w.name: w for w in await asyncio.to_thread(self.worktrees.list_worktrees)}
         for agent in agents:
             wt_record = await self.store_call("get_worktree", agent.worktree_id) if agent.worktree_id else None
-            if wt_record is None or wt_record.name not in worktrees:
-                continue  # its worktree was removed outside clct; history stays in the database
+            if wt_record is None:
+                continue
+            # A worktree whose folder or branch went away outside clct is not in git's list; its agent is
+            # still loaded from what was recorded, so it is listed with its problem and can be removed.
+            info = worktrees.get(wt_record.name) or WorktreeInfo(
+                wt_record.name, Path(wt_record.path), wt_record.branch, wt_record.base or "", "")
             self._instances[agent.id] = ClaudeInstance(
                 self,
                 agent.id,
-                worktrees[wt_record.name],
+                info,
                 name=agent.name,
                 model=agent.model,
                 session_id=agent.session_id,
@@ -295,24 +307,40 @@ class Orchestrator:
     def require_instance(self, instance_id: str) -> ClaudeInstance:
         """The instance with this id, or a NotFoundError that names it."""
         instance = self._instances.get(instance_id)
-        if instance is None:
-            matches = [i for i in self._instances.values() if i.instance_id.startswith(instance_id) or i.name == instance_id]
-            if len(matches) == 1:
-                return matches[0]
-            raise NotFoundError(f"no agent with id or name {instance_id!r}")
-        return instance
+        if instance is not None:
+            return instance
+        # A name is exact, so it wins over an id prefix: agent "c" must not clash with an id starting "c4…".
+        named = [i for i in self._instances.values() if i.name == instance_id]
+        matches = named or [i for i in self._instances.values() if i.instance_id.startswith(instance_id)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise NotFoundError(f"{instance_id!r} matches several agents ({', '.join(sorted(i.name for i in matches))}); "
+                                "give more of the id")
+        raise NotFoundError(f"no agent with id or name {instance_id!r}")
 
     def list_instances(self) -> list[ClaudeInstance]:
         return sorted(self._instances.values(), key=lambda i: i.name)
 
-    async def remove_instance(self, instance_id: str, remove_worktree: bool = True, force: bool = False) -> None:
-        """Stop the agent and (by default) remove its worktree — refusing to lose work unless forced."""
+    async def remove_instance(self, instance_id: str, remove_worktree: bool = True, force: bool = False) -> bool:
+        """Stop the agent and (by default) remove its worktree — refusing to lose work unless forced.
+
+        True when its branch was deleted too.
+        """
         instance = self.require_instance(instance_id)
         if instance.state.is_active and not force:
             raise AgentError(f"agent {instance.name} is {instance.state.value}; interrupt it first or force the removal")
+        branch_removed = False
         if remove_worktree:
             # Git refuses before touching anything when work would be lost, so a refusal changes nothing.
-            await self.git_call("remove_worktree", instance.worktree.name, force)
+            try:
+                branch_removed = await self.git_call("remove_worktree", instance.worktree.name, force)
+            except WorktreeNotFoundError:
+                if instance.worktree.path.is_dir():
+                    raise
+                # Its folder and git's record of it are already gone: only the branch clct made is left,
+                # and it goes only when nothing else has its commits.
+                branch_removed = await self.git_call("drop_branch", instance.worktree.branch, force)
         await instance.stop()
         if remove_worktree:
             wt = await self.store_call("get_worktree_by_name", self.repo_id, instance.worktree.name)
@@ -320,6 +348,7 @@ class Orchestrator:
                 await self.store_call("mark_worktree_removed", wt.id)
         self._instances.pop(instance.instance_id, None)
         self.publish(AgentRemoved(instance.instance_id))
+        return branch_removed
 
     # -- git, for the front ends -----------------------------------------------------
 
@@ -328,19 +357,29 @@ class Orchestrator:
             raise NotOpenError
         return self.worktrees
 
+    def _present_worktree(self, instance_id: str) -> str:
+        """The agent's worktree name, or a WorktreeNotFoundError that says its folder went away."""
+        instance = self.require_instance(instance_id)
+        wt = instance.worktree
+        if not wt.path.is_dir():
+            raise WorktreeNotFoundError(f"agent {instance.name}: its worktree folder {wt.path} is gone (deleted "
+                                        f"outside clct); remove the agent to forget it — commits on its branch "
+                                        f"{wt.branch!r} are kept")
+        return wt.name
+
     async def status(self, instance_id: str):
-        return await self.git_call("status", self.require_instance(instance_id).worktree.name)
+        return await self.git_call("status", self._present_worktree(instance_id))
 
     async def diff(self, instance_id: str):
-        return await self.git_call("diff", self.require_instance(instance_id).worktree.name)
+        return await self.git_call("diff", self._present_worktree(instance_id))
 
     async def commit(self, instance_id: str, message: str) -> str | None:
-        sha = await self.git_call("commit", self.require_instance(instance_id).worktree.name, message)
+        sha = await self.git_call("commit", self._present_worktree(instance_id), message)
         self.publish(WorktreeChanged(instance_id))
         return sha
 
     async def merge(self, instance_id: str, strategy: str = "merge"):
-        result = await self.git_call("merge", self.require_instance(instance_id).worktree.name, strategy)
+        result = await self.git_call("merge", self._present_worktree(instance_id), strategy)
         self.publish(WorktreeChanged(instance_id))
         return result
 
