@@ -42,14 +42,16 @@ NAMES = ["alpha", "beta", "gamma"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def kill_mid_stream(process: subprocess.Popen, api) -> tuple[Streaming, list[int]]:
-    """SIGKILL ``process`` once its three agents are streaming; what had been sent, and its CLIs' pids."""
+def kill_mid_stream(processes: list[subprocess.Popen], api) -> tuple[Streaming, list[int]]:
+    """SIGKILL the processes once the three agents are streaming; what had been sent, and their CLIs' pids."""
     streaming = Streaming.wait(api, NAMES)
-    clis = [p.pid for p in procs.claude_processes(process.pid)]
-    os.kill(process.pid, signal.SIGKILL)
+    clis = [p.pid for process in processes for p in procs.claude_processes(process.pid)]
+    for process in processes:
+        os.kill(process.pid, signal.SIGKILL)
     # Read right at the kill: the CLIs (and so the server) may send a little more while they stop.
     streaming.sent = {n: api.sent_text[prompt(n)] for n in NAMES}
-    process.wait(timeout=10)  # reaped: a zombie would still look alive to the next clct
+    for process in processes:
+        process.wait(timeout=10)  # reaped: a zombie would still look alive to the next clct
     return streaming, clis
 
 
@@ -112,7 +114,7 @@ def test_clct_parallel_killed_mid_stream_loses_nothing_written_and_every_convers
     base = git(clct.repo, "rev-parse", "HEAD").strip()
     runner = subprocess.Popen(clct.argv("parallel", tasks, "--max-concurrent", "3"), cwd=clct.repo, env=clct.env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    streaming, clis = kill_mid_stream(runner, scripted_api)
+    streaming, clis = kill_mid_stream([runner], scripted_api)
     try:
         # The CLIs end with clct: none goes on working in a worktree nobody watches.
         assert procs.wait_until_gone(clis, timeout=10) == [], "Claude Code outlived the clct that ran it"
@@ -141,6 +143,33 @@ def test_clct_parallel_killed_mid_stream_loses_nothing_written_and_every_convers
     assert integrity(clct.database) == "ok"
 
 
+def test_three_clct_run_task_processes_killed_at_once_leave_one_whole_database_and_resumable_agents(
+        clct, scripted_api):
+    """Three processes writing one SQLite file (WAL), all killed mid-write."""
+    script_slow_work(scripted_api, NAMES)
+    for name in NAMES:
+        clct.create(name)
+    base = git(clct.repo, "rev-parse", "HEAD").strip()
+    runners = [subprocess.Popen(clct.argv("run-task", n, prompt(n)), cwd=clct.repo, env=clct.env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for n in NAMES]
+    try:
+        streaming, clis = kill_mid_stream(runners, scripted_api)
+        assert procs.wait_until_gone(clis, timeout=10) == [], "Claude Code outlived the clct that ran it"
+    finally:
+        for runner in runners:
+            runner.kill()
+        procs.kill_all(clis)
+    agent_of = {n: n for n in NAMES}
+    assert_nothing_written_was_lost(clct.database, agent_of, streaming)
+    assert {a["state"] for a in clct.ok("list", "--json").json()} == {"interrupted"}
+    assert_runs_interrupted(clct.database, agent_of)
+    assert_worktrees_untouched({n: clct.worktree(n) for n in NAMES}, base)
+    results = clct.each(*(["run-task", n, follow_up(n)] for n in NAMES))
+    assert [r.code for r in results] == [0, 0, 0], "\n".join(map(str, results))
+    for name in NAMES:
+        assert_resumed(scripted_api, name)
+
+
 # -- the app ---------------------------------------------------------------------------------------
 
 
@@ -160,7 +189,7 @@ async def test_the_app_killed_mid_stream_loses_nothing_written_and_reopens_with_
     base = git(git_repo, "rev-parse", "HEAD").strip()
     app_process = start_app_in_child(env, git_repo)
     try:
-        streaming, clis = kill_mid_stream(app_process, scripted_api)
+        streaming, clis = kill_mid_stream([app_process], scripted_api)
         assert procs.wait_until_gone(clis, timeout=10) == [], "Claude Code outlived the clct that ran it"
     finally:
         app_process.kill()
@@ -181,15 +210,17 @@ async def test_the_app_killed_mid_stream_loses_nothing_written_and_reopens_with_
         assert_runs_interrupted(db_path, agent_of)
         assert_worktrees_untouched({n: instances[agent_of[n]].worktree.path for n in NAMES}, base)
 
-        for name in NAMES:  # select the agent, Enter, type the follow-up: the conversation goes on
-            agent = instances[agent_of[name]]
-            worktree_list = app.main.query_one(WorktreeList)
-            worktree_list.select(agent.instance_id)
+        worktree_list = app.main.query_one(WorktreeList)
+        for name in NAMES:  # select the agent, Enter, type the follow-up: the conversations go on, side by side
+            worktree_list.select(instances[agent_of[name]].instance_id)
             worktree_list.focus()
             await pilot.press("enter")
             await wait_for(pilot, lambda: isinstance(app.focused, PromptBar), what="the prompt bar")
             await pilot.press(*follow_up(name), "enter")
+        for name in NAMES:
+            agent = instances[agent_of[name]]
             await wait_for(pilot, lambda: agent.state is AgentState.DONE, what=f"{name}'s follow-up")
-            await wait_for(pilot, lambda: f"{name} carries on" in transcript_text(app), what=f"{name}'s answer")
             assert_resumed(scripted_api, name)
+        # The last one selected shows its answer.
+        await wait_for(pilot, lambda: f"{NAMES[-1]} carries on" in transcript_text(app), what="the answer")
     assert integrity(db_path) == "ok"
