@@ -14,7 +14,16 @@ import json
 import pytest
 
 from clct_tui import Orchestrator
-from clct_tui.testing.scripted_api import ScriptedAPI, Reply, cut_stream, garbage, hang, status, text, tool_use
+from clct_tui.testing.scripted_api import (
+    Reply,
+    ScriptedAPI,
+    cut_stream,
+    garbage,
+    hang,
+    status,
+    text,
+    tool_use,
+)
 from tests.e2e.conftest import rows
 
 NAMED = {529: "API overloaded (529)", 500: "API server error (500)", 429: "API rate limited (429)"}

@@ -68,7 +68,7 @@ def fill(disk: Path) -> Path:
 def make_unwritable(paths: list[Path]) -> Callable[[], None]:
     """chattr +i the files (root cannot write them either); returns the undo."""
     done = subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True, text=True)
-    undo = lambda: subprocess.run(["chattr", "-i", *map(str, paths)], capture_output=True)  # noqa: E731
+    undo = lambda: subprocess.run(["chattr", "-i", *map(str, paths)], capture_output=True)
     if done.returncode != 0:
         undo()
         pytest.skip(f"cannot make a file immutable here ({done.stderr.strip()}): no real unwritable database")
@@ -186,16 +186,18 @@ async def the_next_clct_sees_interrupted_runs_and_can_go_on(api, repo: Path, con
     assert integrity(path) == "ok"
 
 
-async def test_a_full_disk_when_clct_opens_is_named_as_such(git_repo, config, small_disk):
+async def test_a_new_database_on_a_full_disk_is_refused_naming_the_full_disk(git_repo, config, small_disk):
+    # A new database must write its tables, so this fails every time. (An existing one may still open:
+    # SQLite can rewrite pages its files already hold.)
     config = config.with_overrides(database_url=f"sqlite:///{small_disk / 'history.db'}")
-    async with Orchestrator(git_repo, config):
-        pass
     filler = fill(small_disk)
     # SQLite says "database or disk is full", or "disk I/O error" when it cannot even make its WAL.
     with pytest.raises(StoreError, match=r"cannot be opened: .*\(the disk holding it is full\)"):
         async with Orchestrator(git_repo, config):
             pass
     filler.unlink()
+    async with Orchestrator(git_repo, config):  # room again: it opens, and nothing half-made is in the way
+        pass
     assert integrity(db_file(config)) == "ok"
 
 
@@ -247,8 +249,8 @@ def test_sqlite_full_from_the_page_limit_is_reported_as_a_full_disk_not_as_a_fai
             store.append_event(run.id, TranscriptEvent(EventKind.TOOL_RESULT, "x" * 4000))
         with pytest.raises(StoreError, match="database or disk is full"):
             store.flush()
-        assert [str(e) for e in errors] == [f"the database {tmp_path / 'history.db'} could not be written: "
-                                            "database or disk is full"]
+        assert [str(e) for e in errors] == [(f"the database {tmp_path / 'history.db'} could not be written: "
+                                             "database or disk is full")]
     finally:
         with contextlib.suppress(StoreError):
             store.close()
