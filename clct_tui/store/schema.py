@@ -64,7 +64,7 @@ def open_database(url: str) -> tuple[pw.Database, Models]:
         else:
             db = connect(url)
         models = Models(db)
-        db.connect(reuse_if_open=True)
+        _connect(db)
         with atomic(db):
             migrate_schema(db, models)
             # A write at open finds a read-only file now rather than at the first transcript event.
@@ -91,6 +91,25 @@ def full_disk_note(path: Path | None) -> str:
 
 
 _ALMOST_NOTHING = 1 << 20  # bytes: less than this free and SQLite cannot grow its files
+
+
+def _connect(db: pw.Database, patience: float = 5.0) -> None:
+    """Connect, waiting while another clct process turns a new database file to WAL.
+
+    SQLite answers that switch with "database is locked" at once, without the busy timeout, when
+    another connection is making the same switch: several clct processes started together on a
+    new database would fail to open it.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            db.connect(reuse_if_open=True)
+            return
+        except pw.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            db.close()
+            time.sleep(0.05)
 
 
 def stored_version(models: Models) -> int | None:

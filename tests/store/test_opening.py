@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 
@@ -97,3 +98,20 @@ def test_a_closed_store_refuses_work(url):
     store.close()
     with pytest.raises(StoreError, match="not open"):
         store.ensure_repo("/src/app", "main")
+
+
+def test_a_new_database_another_process_is_still_setting_up_is_waited_for(url, db_path):
+    """Turning a file to WAL fails at once, busy timeout or not, while another connection holds a write
+    lock on it — as when several clct processes start together on a new database."""
+    db_path.parent.mkdir(parents=True)
+    other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    other.execute("begin immediate")  # still writing in its rollback journal
+    done = threading.Timer(0.5, lambda: other.execute("commit"))
+    done.start()
+    try:
+        with Store(url) as store:
+            assert store.list_agents() == []
+    finally:
+        done.join()
+        other.close()
+    assert raw(db_path, "pragma journal_mode") == [("wal",)]
