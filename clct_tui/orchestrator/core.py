@@ -483,6 +483,14 @@ class Orchestrator:
         """The agent's transcript across its runs, oldest first; with ``limit``, only the last rows."""
         return await self.store_call("agent_events", instance_id, limit=limit)
 
+    async def transcript_page(self, instance_id: str, *, before: tuple[int, int] | None = None,
+                              after: tuple[int, int] | None = None,
+                              limit: int) -> tuple[list[EventRecord], bool]:
+        """A page of the agent's transcript by (run id, seq) — see Store.agent_events_page — with
+        everything appended so far on disk first, so the page reaches the newest event."""
+        await asyncio.to_thread(self._flush_store)
+        return await self.store_call("agent_events_page", instance_id, before=before, after=after, limit=limit)
+
     async def last_prompt(self, instance_id: str) -> str | None:
         run = await self.store_call("last_run", instance_id)
         return run.prompt if run is not None else None

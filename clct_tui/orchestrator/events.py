@@ -19,6 +19,7 @@ class TranscriptAppended:
     agent_id: str
     run_id: int
     event: TranscriptEvent
+    seq: int | None = None  # its place in the run, as stored: (run_id, seq) orders an agent's transcript
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from clct_tui.agents import AgentOptions, load_driver
 from clct_tui.domain import AgentState, ApprovalRequest, EventKind, RunResult, TranscriptEvent
 from clct_tui.errors import AgentError, TransientAgentError
 from clct_tui.git import WorktreeInfo
+from clct_tui.orchestrator.deltas import DeltaBuffer
 from clct_tui.orchestrator.events import (
     AgentStateChanged,
     ApprovalRequested,
@@ -70,6 +71,7 @@ class ClaudeInstance:
         self.current_run_id: int | None = None
         self._driver: AgentDriver | None = None
         self._turn = asyncio.Lock()  # one prompt at a time per conversation
+        self._deltas = DeltaBuffer(self._store_and_publish)  # token deltas joined per frame
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -223,6 +225,7 @@ class ClaudeInstance:
         self.last_error = result.error
         interrupted = result.error == "interrupted"
         state = AgentState.INTERRUPTED if interrupted else _RUN_END_STATE[result.success]
+        self._deltas.flush()  # the run's last words are stored before its end
         try:
             await orch.store_call(
                 "finish_run",
@@ -252,8 +255,11 @@ class ClaudeInstance:
         run_id = self.current_run_id
         if run_id is None:
             return
-        self._orchestrator.store.append_event(run_id, event)
-        self._orchestrator.publish(TranscriptAppended(self.instance_id, run_id, event))
+        self._deltas.add(run_id, event)
+
+    def _store_and_publish(self, run_id: int, event: TranscriptEvent) -> None:
+        seq = self._orchestrator.store.append_event(run_id, event)
+        self._orchestrator.publish(TranscriptAppended(self.instance_id, run_id, event, seq))
 
     def _on_event(self, event: TranscriptEvent) -> None:
         driver = self._driver

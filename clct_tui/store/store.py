@@ -385,6 +385,7 @@ class Store:
             with _live_runs_lock:
                 _live_runs.add((self.database_url, run.id))
             self._started_runs.add(run.id)
+            self.writer.begin_run(run.id)
             return _run(run)
 
         return self._write(work)
@@ -406,6 +407,7 @@ class Store:
             with _live_runs_lock:
                 _live_runs.discard((self.database_url, run_id))
             self._started_runs.discard(run_id)
+            self.writer.end_run(run_id)
 
         self._write(work)
 
@@ -440,9 +442,12 @@ class Store:
         runs = self.list_runs(limit=1, agent_id=agent_id)
         return runs[0] if runs else None
 
-    def append_event(self, run_id: int, event: TranscriptEvent) -> None:
-        """Queue a transcript event; on disk within the flush interval. Never blocks."""
-        self.writer.append_event(run_id, event)
+    def append_event(self, run_id: int, event: TranscriptEvent) -> int | None:
+        """Queue a transcript event; on disk within the flush interval. Never blocks.
+
+        Returns its seq in the run when the run was started by this store (None otherwise).
+        """
+        return self.writer.append_event(run_id, event)
 
     def events(self, run_id: int) -> list[EventRecord]:
         """The run's events in seq order."""
@@ -471,6 +476,40 @@ class Store:
 
         if limit is not None and limit <= 0:
             return []
+        return self._read(read)
+
+    def agent_events_page(self, agent_id: str, *, before: tuple[int, int] | None = None,
+                          after: tuple[int, int] | None = None, limit: int) -> tuple[list[EventRecord], bool]:
+        """A page of the agent's transcript, oldest first, and whether more events lie beyond it.
+
+        ``after``: the first ``limit`` events at or after that (run id, seq); otherwise the last
+        ``limit`` events before ``before`` (or the very last ones). Each run is read along its
+        (run, seq) index, so a page costs the same at the start of a long history as at its end.
+        """
+        M = self.models
+        forward = after is not None
+        bound = after if forward else before
+
+        def read() -> tuple[list[EventRecord], bool]:
+            runs = M.Run.select(M.Run.id).where(M.Run.agent == agent_id)
+            if bound is not None:
+                runs = runs.where(M.Run.id >= bound[0] if forward else M.Run.id <= bound[0])
+            runs = runs.order_by(M.Run.id.asc() if forward else M.Run.id.desc())
+            found: list[Any] = []
+            for (run_id,) in runs.tuples():
+                if len(found) > limit:
+                    break
+                query = M.Event.select().where(M.Event.run == run_id)
+                if bound is not None and run_id == bound[0]:
+                    query = query.where(M.Event.seq >= bound[1] if forward else M.Event.seq < bound[1])
+                query = query.order_by(M.Event.seq.asc() if forward else M.Event.seq.desc())
+                found.extend(query.limit(limit + 1 - len(found)))
+            more = len(found) > limit
+            found = found[:limit]
+            return [_event(e) for e in (found if forward else reversed(found))], more
+
+        if limit <= 0:
+            return [], False
         return self._read(read)
 
     def count_events(self, run_id: int | None = None) -> int:

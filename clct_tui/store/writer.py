@@ -43,18 +43,40 @@ class Writer:
         self.on_error: Callable[[StoreError], None] | None = None
         self._queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._pending: list[dict[str, Any]] = []
-        self._next_seq: dict[int, int] = {}
+        self._next_seq: dict[int, int] = {}  # writer thread: the next seq of each run seen
+        # Runs started by this process are numbered as their events are appended, so the caller learns
+        # each event's seq at once (the app pages a transcript by (run, seq) without waiting for the disk).
+        self._seq_lock = threading.Lock()
+        self._live_seq: dict[int, int] = {}
         self._insert_sql = _insert_sql(db, models)
         self._thread = threading.Thread(target=self._loop, name="clct-store-writer", daemon=True)
         self._thread.start()
 
     # -- called from any thread ----------------------------------------------------------
 
-    def append_event(self, run_id: int, event: TranscriptEvent) -> None:
-        """Queue one event. Never blocks; seq is given on the writer thread, in queue order."""
+    def begin_run(self, run_id: int) -> None:
+        """A run with no events yet: its events are numbered from 0 as they are appended."""
+        with self._seq_lock:
+            self._live_seq[run_id] = 0
+
+    def end_run(self, run_id: int) -> None:
+        with self._seq_lock:
+            self._live_seq.pop(run_id, None)
+
+    def append_event(self, run_id: int, event: TranscriptEvent) -> int | None:
+        """Queue one event and return its seq. Never blocks.
+
+        A run begun here is numbered now; any other is numbered on the writer thread, in queue
+        order, after its stored events (then None is returned).
+        """
         kind = event.kind.value if isinstance(event.kind, EventKind) else str(event.kind)
-        self._queue.put(("event", {"run": run_id, "seq": None, "kind": kind, "text": event.text or "",
+        with self._seq_lock:
+            seq = self._live_seq.get(run_id)
+            if seq is not None:
+                self._live_seq[run_id] = seq + 1
+        self._queue.put(("event", {"run": run_id, "seq": seq, "kind": kind, "text": event.text or "",
                                    "data": dict(event.data) if event.data else None, "ts": event.ts}))
+        return seq
 
     def call(self, fn: Callable[..., Any], *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         """Run ``fn`` on the writer thread in one transaction, after everything queued before it."""
@@ -158,9 +180,10 @@ class Writer:
         """Give each row the next seq of its run; a run seen for the first time continues after its stored rows."""
         Event = self.models.Event
         for row in rows:
-            if row["seq"] is not None:
-                continue  # numbered in an earlier, failed attempt
             run_id = row["run"]
+            if row["seq"] is not None:  # numbered when appended, or in an earlier, failed attempt
+                self._next_seq[run_id] = max(self._next_seq.get(run_id, 0), row["seq"] + 1)
+                continue
             if run_id not in self._next_seq:
                 last = Event.select(pw.fn.MAX(Event.seq)).where(Event.run == run_id).scalar()
                 self._next_seq[run_id] = 0 if last is None else last + 1
@@ -216,7 +239,8 @@ def coalesce(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Consecutive within the run: several agents stream at once, so a batch interleaves their runs'
     chunks, and merging only neighbours in the batch would merge almost nothing. The merged row
-    keeps the first chunk's seq and ts, so the order of a run's events is kept.
+    keeps the first chunk's ts and the last chunk's seq: the order of a run's events is kept, and a
+    reader holding a row up to seq N knows it holds every chunk numbered N or less.
     """
     out: list[dict[str, Any]] = []
     last_of_run: dict[Any, dict[str, Any]] = {}
@@ -228,6 +252,7 @@ def coalesce(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 and row["data"].get("block") is not None
                 and row["data"].get("block") == last["data"].get("block")):
             chunks.setdefault(id(last), [last["text"]]).append(row["text"])
+            last["seq"] = row["seq"]
         else:
             last = dict(row)
             out.append(last)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from functools import partial
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from textual.command import Hit, Hits, Provider
 from textual.worker import Worker, WorkerState
 
 from clct_tui.config import Config
-from clct_tui.domain import AgentState, EventKind, TranscriptEvent
+from clct_tui.domain import AgentState, TranscriptEvent
 from clct_tui.errors import ClctError, MergeConflictError, UnsafeRemovalError
 from clct_tui.orchestrator import (
     AgentAdded,
@@ -46,6 +47,7 @@ from clct_tui.tui.widgets.transcript import TranscriptView
 from clct_tui.tui.widgets.worktree_list import MAIN_ID, AgentRow, WorktreeList
 
 TRANSCRIPT_TAIL = 5_000  # rows loaded from history when an agent is selected
+TRANSCRIPT_PAGE = 2_000  # rows read when the transcript is scrolled past what it holds
 
 
 class ClctCommands(Provider):
@@ -78,8 +80,6 @@ class ClctApp(App[None]):
         self.orchestrator = Orchestrator(repo_path, config)
         self.show_clock = show_clock
         self.selected_id: str | None = None
-        self._live: dict[str, list[TranscriptEvent]] = {}  # this session's events per agent
-        self._live_runs: set[int] = set()
         self._git_counts: dict[str, tuple[int, int, int]] = {}
         self._plan = None  # tasks read from a file, not yet a session
         self._plan_name: str | None = None
@@ -137,6 +137,9 @@ class ClctApp(App[None]):
             )
         self._refresh_rows()
         self._engine_ready.set()
+        # Everything built so far (Textual, Rich, the SDK, the app) lives as long as the app: leave it
+        # out of the garbage collector's full passes, which otherwise walk it all while agents stream.
+        gc.freeze()
         for instance in orch.list_instances():
             self.refresh_git(instance.instance_id)
         self.refresh_cost()
@@ -148,9 +151,9 @@ class ClctApp(App[None]):
         if not self.main.is_attached:
             return  # shutting down: the panes are gone
         if isinstance(event, TranscriptAppended):
-            self._record_live(event)
             if event.agent_id == self.selected_id:
-                self.main.query_one("#transcript", TranscriptView).append(event.event)
+                key = (event.run_id, event.seq) if event.seq is not None else None
+                self.main.query_one("#transcript", TranscriptView).append(event.event, key)
         elif isinstance(event, AgentStateChanged):
             self._update_row(event.agent_id)
             self._update_status()
@@ -175,18 +178,6 @@ class ClctApp(App[None]):
             self.main.query_one(TaskGraph).update_task(event.task_name, event.status.value, event.agent_id)
         elif isinstance(event, EngineFailure):
             self._tell(event.message, severity="error")
-
-    def _record_live(self, appended: TranscriptAppended) -> None:
-        events = self._live.setdefault(appended.agent_id, [])
-        self._live_runs.add(appended.run_id)
-        new = appended.event
-        last = events[-1] if events else None
-        # Coalesce token deltas so an agent's memory grows with blocks, not tokens.
-        if last is not None and new.kind is last.kind and new.kind in (EventKind.TEXT, EventKind.THINKING) \
-                and new.block is not None and new.block == last.block:
-            events[-1] = TranscriptEvent(last.kind, last.text + new.text, last.data, last.ts)
-        else:
-            events.append(new)
 
     def _tell(self, message: str, severity: str = "information") -> None:
         self.notify(message, severity=severity)  # type: ignore[arg-type]
@@ -269,18 +260,53 @@ class ClctApp(App[None]):
             return
         prompt.target(agent_id, instance.name)
         title.update(f"Transcript: {instance.name}")
+        # Events streaming in while the tail is read are kept, and added after it unless it holds them.
+        self.main.query_one("#transcript", TranscriptView).hold_live()
         self.load_transcript(agent_id)
 
     @work(exclusive=True, group="transcript", exit_on_error=False, description="load transcript")
     async def load_transcript(self, agent_id: str) -> None:
-        stored = await self.orchestrator.transcript(agent_id, limit=TRANSCRIPT_TAIL)
+        # The store is flushed first, so the tail read reaches the newest event; nothing is kept in memory.
+        stored, more = await self.orchestrator.transcript_page(agent_id, limit=TRANSCRIPT_TAIL)
         if agent_id != self.selected_id:
             return
+        self.main.query_one("#transcript", TranscriptView).load(_keyed(stored), has_older=more)
+
+    @on(TranscriptView.PageWanted)
+    def _page_wanted(self, event: TranscriptView.PageWanted) -> None:
+        if self.selected_id is not None and event.transcript_view.id == "transcript":
+            self.load_page(self.selected_id, event.older, event.key, event.jump)
+
+    @work(exclusive=True, group="transcript-page", exit_on_error=False, description="read the transcript")
+    async def load_page(self, agent_id: str, older: bool, key: tuple[int, int] | None, jump: bool) -> None:
         view = self.main.query_one("#transcript", TranscriptView)
-        view.clear()
-        # Runs of this session come from memory (complete, live); older ones from the database.
-        view.extend(r.to_event() for r in stored if r.run_id not in self._live_runs)
-        view.extend(self._live.get(agent_id, []))
+        orch = self.orchestrator
+        try:
+            if jump and older:  # Home: the very first events
+                stored, more = await orch.transcript_page(agent_id, after=(0, 0), limit=TRANSCRIPT_PAGE)
+            elif jump:  # End: the newest, following again
+                stored, more = await orch.transcript_page(agent_id, limit=TRANSCRIPT_TAIL)
+            elif key is None:
+                view.page_failed()
+                return
+            elif older:
+                stored, more = await orch.transcript_page(agent_id, before=key, limit=TRANSCRIPT_PAGE)
+            else:
+                stored, more = await orch.transcript_page(agent_id, after=key, limit=TRANSCRIPT_PAGE)
+        except BaseException:
+            view.page_failed()
+            raise
+        if agent_id != self.selected_id:
+            return
+        if jump and older:
+            view.load(_keyed(stored), has_newer=more, at_start=True)
+        elif jump:
+            view.load(_keyed(stored), has_older=more)
+            view.action_cursor_last()
+        elif older:
+            view.add_older(_keyed(stored), more)
+        else:
+            view.add_newer(_keyed(stored), more)
 
     @on(WorktreeList.PromptRequested)
     def _prompt_requested(self, event: WorktreeList.PromptRequested) -> None:
@@ -563,3 +589,8 @@ class ClctApp(App[None]):
             error = event.worker.error
             message = str(error) if isinstance(error, ClctError) else f"{type(error).__name__}: {error}"
             self.notify(message, title=f"Could not {event.worker.description or 'finish'}", severity="error", timeout=15)
+
+
+def _keyed(records: list) -> list[tuple[tuple[int, int], TranscriptEvent]]:
+    """Stored events (the orchestrator's EventRecords) with their (run id, seq) keys."""
+    return [((r.run_id, r.seq), r.to_event()) for r in records]

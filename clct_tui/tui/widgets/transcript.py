@@ -5,6 +5,13 @@ Built on the Line API so only visible lines are rendered. Events become *entries
 expansion, and `_tops` holds cumulative line offsets so `render_line` finds its entry
 with a bisect. Appending touches only the changed tail of that list, and a burst of
 appends becomes one refresh per frame.
+
+A long transcript is shown through a window: the view holds at most MAX_WINDOW_ENTRIES
+entries of it, keyed by (run id, seq). Scrolled within a screen of an edge that has more
+beyond it, the view posts PageWanted; the app reads that page from the store and hands it
+to `add_older` / `add_newer`, which keep the view in place and drop entries from the far
+end. Memory stays flat however long the history, and live events are added only while the
+window reaches the newest event.
 """
 
 from __future__ import annotations
@@ -40,8 +47,13 @@ from clct_tui.tui.widgets.transcript_entries import (
 )
 
 FRAME = 1 / 30  # appends within one frame become one refresh
+MAX_WINDOW_ENTRIES = 6_000  # entries held at once; a longer transcript is paged through
+Key = tuple[int, int]  # (run id, seq): an event's place in an agent's transcript
 STREAM_RENDER_INTERVAL = 0.1  # the growing text block is re-rendered as Markdown at most this often
-STRIP_CACHE_ENTRIES = 2_000  # entries keeping rendered lines; the rest keep only their height
+# Rendered lines kept, counted in lines (one answer can be hundreds): every Strip is a handful of
+# objects the garbage collector walks, and 2,000 entries of long answers made full collections take
+# a second, freezing the app. The rest keep only their measured height.
+STRIP_CACHE_LINES = 4_000
 
 
 class TranscriptView(ScrollView, can_focus=True):
@@ -95,6 +107,24 @@ class TranscriptView(ScrollView, can_focus=True):
     ]
 
     @dataclass
+    class PageWanted(Message):
+        """The view is near an edge of its window with more of the transcript beyond it.
+
+        ``older``: the events before ``key`` (exclusive) are wanted, else those from ``key`` on;
+        ``jump``: Home or End was pressed, so the very first (or last) page is wanted instead.
+        Answer with ``add_older`` / ``add_newer`` / ``load``, or ``page_failed``.
+        """
+
+        transcript_view: TranscriptView
+        older: bool
+        key: Key | None
+        jump: bool = False
+
+        @property
+        def control(self) -> TranscriptView:
+            return self.transcript_view
+
+    @dataclass
     class EntryToggled(Message):
         """An entry was expanded or folded."""
 
@@ -116,7 +146,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._laid_out = 0
         self._width = 0
         self._painter: Painter | None = None
-        self._cached: OrderedDict[int, None] = OrderedDict()  # entries holding strips, least recent first
+        self._cached = _StripCache(STRIP_CACHE_LINES)  # entries holding strips, least recent first
         self._cursor: int | None = None
         self._following = True
         self._read_only = False
@@ -126,6 +156,13 @@ class TranscriptView(ScrollView, can_focus=True):
         self._stream_due = True
         self._stream_timer: Timer | None = None
         self._scrolling = False  # our own scroll_to calls must not count as the user's
+        self._key: Key | None = None  # the key of the event being added
+        self._has_older = False  # the window starts after the transcript's first event
+        self._has_newer = False  # the window ends before the newest event
+        self._newer_from: Key | None = None  # the first event after the window
+        self._last_key: Key | None = None  # the newest key shown, while the window reaches the end
+        self._page_wanted = False
+        self._held: list[tuple[Key | None, TranscriptEvent]] | None = None  # live events kept during a load
 
     # -- public API -----------------------------------------------------------------
 
@@ -160,10 +197,104 @@ class TranscriptView(ScrollView, can_focus=True):
         """How many times an entry was rendered to lines (a cache miss); tests use it."""
         return self._painter.render_count if self._painter is not None else 0
 
-    def append(self, event: TranscriptEvent) -> None:
+    @property
+    def has_older(self) -> bool:
+        """Part of the transcript lies before the window (it is read when scrolled to)."""
+        return self._has_older
+
+    @property
+    def has_newer(self) -> bool:
+        """Part of the transcript lies after the window; live events are not shown until it is read."""
+        return self._has_newer
+
+    def append(self, event: TranscriptEvent, key: Key | None = None) -> None:
         """Add one live event; the screen catches up at most once per frame."""
+        if self._held is not None:
+            self._held.append((key, event))  # a page reaching the newest events is being read
+            return
+        if self._has_newer:
+            return  # the window ends earlier: this event is read from the store when paged to
+        self._key = key
         self._add(event, live=True)
+        self._key = None
+        if key is not None:
+            self._last_key = key
         self._schedule()
+
+    def hold_live(self) -> None:
+        """Keep live events aside until the page being read arrives (then only newer ones are added)."""
+        self._held = []
+
+    def load(self, events: Iterable[tuple[Key | None, TranscriptEvent]], *, has_older: bool = False,
+             has_newer: bool = False, at_start: bool = False) -> None:
+        """Show this part of the transcript in place of what was shown: the newest events and
+        following, or (``at_start``) the first ones with the cursor on the first entry."""
+        held = self._held
+        self.clear()
+        self._has_older, self._has_newer = has_older, has_newer
+        self._add_page(events)
+        self._held = held
+        last = self._last_key
+        self._newer_from = (last[0], last[1] + 1) if has_newer and last is not None else None
+        if at_start or has_newer:
+            self._following = False
+        if at_start and self._entries:
+            self._cursor = 0
+        self._release_held()
+        self._schedule()
+
+    def add_older(self, events: Iterable[tuple[Key | None, TranscriptEvent]], has_older: bool) -> None:
+        """Put a page of earlier events before the window; what is on screen stays where it is."""
+        self._page_wanted = False
+        anchor = self._anchor()
+        # The page is built on its own (its indexes would collide with the window's in the strip cache).
+        kept = (self._entries, self._tools, self._approvals, self._streaming, self._cached)
+        self._entries, self._tools, self._approvals, self._streaming = [], {}, {}, None
+        self._cached = _StripCache(STRIP_CACHE_LINES)
+        self._add_page(events)
+        page, page_tools, page_approvals = self._entries, self._tools, self._approvals
+        entries, tools, approvals, self._streaming, self._cached = kept
+        if page and entries:
+            first = entries[0]
+            if isinstance(first, TextEntry) and type(page[-1]) is type(first) and first.block is not None \
+                    and page[-1].block == first.block:  # type: ignore[attr-defined]
+                # A text block cut by the page boundary: one entry again.
+                joined = page.pop()
+                first.prepend(joined.text)  # type: ignore[attr-defined]
+                first.key = joined.key
+                first.lead = joined.lead
+                first.changed()
+            elif page:
+                lead = 1 if _needs_lead(page[-1], first) else 0
+                if lead != first.lead:
+                    first.lead = lead
+                    first.changed()
+        self._entries = page + entries
+        self._tools = {**page_tools, **tools}
+        self._approvals = {**page_approvals, **approvals}
+        self._reindex(len(page))
+        if self._cursor is not None:
+            self._cursor += len(page)
+        self._has_older = has_older
+        self._trim(drop_newest=True)
+        self._restore(anchor)
+
+    def add_newer(self, events: Iterable[tuple[Key | None, TranscriptEvent]], has_newer: bool) -> None:
+        """Put a page of later events after the window; what is on screen stays where it is."""
+        self._page_wanted = False
+        anchor = self._anchor()
+        self._has_newer = has_newer
+        self._add_page(events)
+        last = self._last_key
+        self._newer_from = (last[0], last[1] + 1) if has_newer and last is not None else None
+        self._trim(drop_newest=False)
+        self._restore(anchor)
+        self._release_held()
+
+    def page_failed(self) -> None:
+        """The page asked for could not be read: ask again when scrolled."""
+        self._page_wanted = False
+        self._held = None
 
     def extend(self, events: Iterable[TranscriptEvent]) -> None:
         """Add many events at once (history); nothing is rendered until it is visible."""
@@ -172,9 +303,12 @@ class TranscriptView(ScrollView, can_focus=True):
         self._schedule()
 
     def clear(self) -> None:
-        self._entries.clear()
-        self._tools.clear()
-        self._approvals.clear()
+        self._entries = []
+        self._tools = {}
+        self._approvals = {}
+        self._has_older = self._has_newer = self._page_wanted = False
+        self._newer_from = self._last_key = None
+        self._held = None
         self._tops = [0]
         self._laid_out = 0
         self._cached.clear()
@@ -264,20 +398,111 @@ class TranscriptView(ScrollView, can_focus=True):
             self._stream_stale = False
             self._changed(finished)
         entry.index = len(self._entries)
-        if self._entries and self._entries[-1].gap == 0 and isinstance(entry, (TextEntry, PromptEntry, FooterEntry)) \
-                and not isinstance(entry, ThinkingEntry):
-            entry.lead = 1  # a paragraph after a run of one-line items gets air above it
+        entry.key = self._key
+        if self._entries and _needs_lead(self._entries[-1], entry):
+            entry.lead = 1
         self._entries.append(entry)
 
     def _changed(self, entry: Entry) -> None:
         entry.changed()
-        self._cached.pop(entry.index, None)
+        self._cached.forget(entry.index)
         self._laid_out = min(self._laid_out, entry.index)
 
     def _stream(self, entry: TextEntry) -> None:
         if entry is not self._streaming:
             self._streaming = entry
         self._stream_stale = True
+
+    # -- the window -------------------------------------------------------------------
+
+    def _add_page(self, events: Iterable[tuple[Key | None, TranscriptEvent]]) -> None:
+        for key, event in events:
+            self._key = key
+            self._add(event, live=False)
+            if key is not None:
+                self._last_key = key
+        self._key = None
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, None
+        if not held or self._has_newer:
+            return  # the window does not reach the end: these are read from the store when paged to
+        for key, event in held:
+            if key is not None and self._last_key is not None and key <= self._last_key:
+                continue  # already in the page that was read
+            self.append(event, key)
+
+    def _reindex(self, shift: int) -> None:
+        """Entries moved by ``shift`` places (negative: some were dropped from the front)."""
+        for i, entry in enumerate(self._entries):
+            entry.index = i
+        count = len(self._entries)
+        self._cached.shift(shift, count)
+        self._laid_out = 0
+
+    def _trim(self, drop_newest: bool) -> None:
+        """Hold at most MAX_WINDOW_ENTRIES, dropping them from the end away from the reader."""
+        entries = self._entries
+        excess = len(entries) - MAX_WINDOW_ENTRIES
+        if excess <= 0:
+            return
+        cut = MAX_WINDOW_ENTRIES if drop_newest else excess
+        if entries[cut].key is None:
+            return  # not read from the store, so it could not be read back: keep it
+        if drop_newest:
+            self._newer_from = entries[cut].key
+            self._has_newer = True
+            self._following = False
+            self._last_key = None
+            dropped = entries[cut:]
+            del entries[cut:]
+            if self._streaming in dropped:
+                self._streaming = None
+            self._reindex(0)
+            if self._cursor is not None and self._cursor >= len(entries):
+                self._cursor = len(entries) - 1
+        else:
+            del entries[:cut]
+            self._has_older = True
+            self._reindex(-cut)
+            if self._cursor is not None:
+                self._cursor = max(0, self._cursor - cut)
+        self._tools = {e.tool_id: e for e in entries if isinstance(e, ToolEntry) and e.tool_id}
+        self._approvals = {e.request_id: e for e in entries if isinstance(e, ApprovalEntry) and e.request_id}
+
+    def _anchor(self) -> tuple[Entry, float] | None:
+        """The entry at the top of the view and how far into it the view starts."""
+        if not self._entries or not self._width or self._laid_out < len(self._entries):
+            return None
+        index = self._entry_at(int(self.scroll_y))
+        return self._entries[index], self.scroll_y - self._tops[index]
+
+    def _restore(self, anchor: tuple[Entry, float] | None) -> None:
+        """After entries came or went, put the anchor entry back where it was on screen."""
+        self._laid_out = 0
+        if self._width:
+            self._layout()
+            entry = anchor[0] if anchor else None
+            if entry is not None and entry.index < len(self._entries) and self._entries[entry.index] is entry:
+                self._scroll_internally(self._tops[entry.index] + anchor[1])
+        self._schedule()
+
+    def _want_pages(self) -> None:
+        """Near an edge of the window with more beyond it: ask for the next page (once at a time)."""
+        if self._page_wanted or not self._entries or not self._width:
+            return
+        margin = self.scrollable_content_region.height
+        if self._has_older and self.scroll_y <= margin:
+            self._ask(older=True)
+        elif self._has_newer and self.scroll_y >= self.max_scroll_y - margin:
+            self._ask(older=False)
+
+    def _ask(self, older: bool, jump: bool = False) -> None:
+        self._page_wanted = True
+        if not older:
+            self.hold_live()
+        key = None if jump else (self._entries[0].key if older else self._newer_from)
+        self.post_message(self.PageWanted(self, older, key, jump))
 
     # -- coalescing -------------------------------------------------------------------
 
@@ -307,6 +532,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._layout()
         self._settle()
         self.refresh()
+        self._want_pages()
 
     def _stream_tick(self) -> None:
         self._stream_due = True
@@ -329,7 +555,21 @@ class TranscriptView(ScrollView, can_focus=True):
             tops.append(total)
         self._laid_out = len(entries)
         if self.virtual_size != Size(width, total):
-            self.virtual_size = Size(width, total)
+            self._set_virtual_size(Size(width, total))
+
+    def _set_virtual_size(self, size: Size) -> None:
+        # virtual_size is a layout reactive: setting it re-arranges the whole screen. Content growing
+        # under a stable scroll bar moves no widget, and a streaming transcript grows 30 times a second
+        # (that layout was a third of the app's time with 8 agents streaming): refresh only this view
+        # and its scroll bar, unless the scroll bar comes or goes.
+        shown = self.show_vertical_scrollbar
+        self.set_reactive(TranscriptView.virtual_size, size)
+        self._refresh_scrollbars()
+        if self.show_vertical_scrollbar != shown:
+            self.refresh(layout=True)
+        else:
+            self._scroll_update(size)
+            self.refresh()
 
     def _entry_at(self, line: int) -> int:
         """Index of the entry holding `line` (the last entry for lines past the end)."""
@@ -389,14 +629,9 @@ class TranscriptView(ScrollView, can_focus=True):
     def _strips(self, index: int) -> list[Strip]:
         entry = self._entries[index]
         painter = self._get_painter()
-        if entry.has_strips:
-            self._cached.move_to_end(index)
         strips = entry.strips(painter, self._width)
-        if index not in self._cached:
-            self._cached[index] = None
-            while len(self._cached) > STRIP_CACHE_ENTRIES:
-                evicted, _ = self._cached.popitem(last=False)
-                self._entries[evicted].drop_strips()
+        for evicted in self._cached.use(index, len(strips)):
+            self._entries[evicted].drop_strips()
         return strips
 
     def _get_painter(self) -> Painter:
@@ -476,6 +711,7 @@ class TranscriptView(ScrollView, can_focus=True):
                 self._settle()
             finally:
                 self._scrolling = False
+            self._want_pages()
 
     def on_resize(self, event: events.Resize) -> None:
         self._flush(force=True)
@@ -500,6 +736,7 @@ class TranscriptView(ScrollView, can_focus=True):
         region = Region(0, top, max(1, self._width), max(1, self._tops[index + 1] - top))
         self.scroll_to_region(region, animate=False, immediate=True, x_axis=False, force=True)
         self.refresh()
+        self._want_pages()
 
     def action_cursor_down(self) -> None:
         if self._cursor is None:
@@ -515,11 +752,19 @@ class TranscriptView(ScrollView, can_focus=True):
             self._move_cursor(self._cursor - 1)
 
     def action_cursor_first(self) -> None:
+        if self._has_older:
+            if not self._page_wanted:
+                self._ask(older=True, jump=True)
+            return
         self._move_cursor(0)
         self._scroll_internally(0)
         self._following = self.max_scroll_y == 0
 
     def action_cursor_last(self) -> None:
+        if self._has_newer:
+            if not self._page_wanted:
+                self._ask(older=False, jump=True)
+            return
         if not self._entries:
             return
         self._cursor = len(self._entries) - 1
@@ -555,3 +800,50 @@ class TranscriptView(ScrollView, can_focus=True):
         self._cursor = index
         self.refresh()
         self.toggle(index)
+
+
+def _needs_lead(previous: Entry, entry: Entry) -> bool:
+    """A paragraph after a run of one-line items gets air above it."""
+    return previous.gap == 0 and isinstance(entry, (TextEntry, PromptEntry, FooterEntry)) \
+        and not isinstance(entry, ThinkingEntry)
+
+
+class _StripCache:
+    """Which entries hold rendered lines, least recently used first, within a budget of lines."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.lines = 0
+        self._order: OrderedDict[int, int] = OrderedDict()  # entry index -> its line count
+
+    def __iter__(self):
+        return iter(list(self._order))
+
+    def __contains__(self, index: int) -> bool:
+        return index in self._order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def use(self, index: int, lines: int) -> list[int]:
+        """Entry ``index`` holds ``lines`` rendered lines now; returns the entries to drop theirs."""
+        self.lines += lines - self._order.pop(index, 0)
+        self._order[index] = lines
+        evicted = []
+        while self.lines > self.limit and len(self._order) > 1:  # the newest always stays
+            old, count = self._order.popitem(last=False)
+            self.lines -= count
+            evicted.append(old)
+        return evicted
+
+    def forget(self, index: int) -> None:
+        self.lines -= self._order.pop(index, 0)
+
+    def shift(self, shift: int, count: int) -> None:
+        """Entries moved by ``shift`` places; those now outside 0..count-1 are gone."""
+        self._order = OrderedDict((i + shift, n) for i, n in self._order.items() if 0 <= i + shift < count)
+        self.lines = sum(self._order.values())
+
+    def clear(self) -> None:
+        self._order.clear()
+        self.lines = 0

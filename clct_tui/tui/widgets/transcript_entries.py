@@ -95,6 +95,9 @@ class Entry:
 
     def __init__(self) -> None:
         self.index = -1
+        # (run id, seq) of the event that made it, when it came from the store or a live run:
+        # where the transcript is read again from after this entry is dropped from a window.
+        self.key: tuple[int, int] | None = None
         self.lead = 0  # blank lines before the content, decided once by what precedes the entry
         self.expanded = False
         self._strips: list[Strip] | None = None
@@ -184,6 +187,10 @@ class TextEntry(Entry):
 
     def add(self, text: str) -> None:
         self._chunks.append(text)
+
+    def prepend(self, text: str) -> None:
+        """The block's earlier text, read after this part (a page of history before it)."""
+        self._chunks[:] = [text + self.text]
 
     @property
     def text(self) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual import on
 from textual.binding import Binding
 from textual.content import Content
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -115,10 +116,23 @@ class WorktreeList(OptionList):
 
     def update_row(self, row: AgentRow) -> None:
         """Redraw one row in place (the common case while agents stream)."""
-        if row.agent_id not in self._rows:
+        if row.agent_id not in self._rows or self._rows[row.agent_id] == row:
             return
         self._rows[row.agent_id] = row
-        self.replace_option_prompt(row.agent_id, self._render_row(row))
+        index = self.get_option_index(row.agent_id)
+        option = self.get_option_at_index(index)
+        # OptionList.replace_option_prompt forgets every row's rendering and repaints the whole list;
+        # with many agents changing state that was most of a frame. A row is always two lines, so
+        # only this option's rendering is dropped and only its lines are repainted.
+        option._set_prompt(self._render_row(row))
+        cache = self._option_render_cache
+        for key in [k for k in cache.keys() if k[0] is option]:
+            cache.discard(key)
+        line = self._index_to_line.get(index)
+        if line is None or not self.is_mounted:
+            self.refresh()
+            return
+        self.refresh(Region(0, line - self.scroll_offset.y, self.size.width, self._heights[index]))
 
     def row(self, agent_id: str) -> AgentRow | None:
         return self._rows.get(agent_id)
