@@ -24,6 +24,7 @@ from clct_tui.agents.health import find_cli
 from clct_tui.agents.launcher import launch_through
 from clct_tui.agents.options import AgentOptions
 from clct_tui.agents.redact import Redactor, secrets_in
+from clct_tui.agents.sniff import name_asyncio_for_this_thread
 from clct_tui.agents.translate import (
     StreamState,
     is_login_problem,
@@ -113,6 +114,7 @@ class AgentDriver:
             return
         if not Path(self.options.cwd).is_dir():
             raise AgentError(f"the worktree folder {self.options.cwd} does not exist (removed outside clct?)")
+        name_asyncio_for_this_thread()
         client = ClaudeSDKClient(self._sdk_options())
         try:
             await client.connect()

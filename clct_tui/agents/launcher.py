@@ -23,6 +23,9 @@ import platformdirs
 
 CLI_VARIABLE = "CLCT_CLAUDE_CLI"  # the CLI the launcher execs
 PARENT_VARIABLE = "CLCT_PARENT_PID"  # the clct process it must not outlive
+# Agents are background work: when they keep every core busy, the person's key presses come first.
+# Eight CLIs streaming at full speed on two cores otherwise delayed the app's frames by up to a second.
+CLI_NICENESS = 10
 
 # Run by the interpreter clct runs on, with -S: nothing but the standard library is needed.
 _SOURCE = f'''
@@ -35,6 +38,10 @@ except Exception:
     pass
 if parent and os.getppid() != parent:
     sys.exit("clct stopped before Claude Code started")  # it died before the request took hold
+try:
+    os.nice({CLI_NICENESS})
+except OSError:
+    pass
 os.execv(cli, [cli] + sys.argv[1:])
 '''
 
