@@ -1,0 +1,41 @@
+"""The scripted Messages API in its own process, so its CPU is not counted as clct's.
+
+Started by the harness: ``python -m benchmarks.api_server CHARS CHUNK``. Every conversation is
+answered with a CHARS-character text streamed in CHUNK-character deltas with no pause between
+them (full speed). It prints its URL on the first line; then each line read on standard input
+("stats") is answered with a JSON line of what it has sent so far.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from clct_tui.testing.scripted_api import ScriptedAPI, text
+
+WORDS = ("streaming at full speed, every token a delta; the transcript tails it while the database keeps it. ")
+
+
+def answer(chars: int) -> str:
+    return (WORDS * (chars // len(WORDS) + 1))[:chars]
+
+
+def main() -> None:
+    chars, chunk = int(sys.argv[1]), int(sys.argv[2])
+    reply = answer(chars)
+    api = ScriptedAPI(default=lambda prompt: text(reply, chunk_size=chunk))
+    api.keep_requests = False  # memory of a long benchmark; nothing reads them
+    api.start()
+    print(api.url, flush=True)
+    for line in sys.stdin:
+        if line.strip() == "stats":
+            with api._lock:
+                sent = dict(api.sent_text)
+            # Each answer is one text block cut in CHUNK-character deltas.
+            print(json.dumps({"chars": sum(len(t) for t in sent.values()), "conversations": len(sent),
+                              "deltas": sum(-(-len(t) // chunk) for t in sent.values())}), flush=True)
+    api.stop()
+
+
+if __name__ == "__main__":
+    main()
