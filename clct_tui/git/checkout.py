@@ -24,6 +24,8 @@ from pygit2 import C, ffi
 from pygit2.callbacks import git_checkout_options
 from pygit2.enums import CheckoutStrategy
 
+from clct_tui.git.locks import when_unlocked
+
 # A fixed author and time make the placeholder the same object every time: one tiny object, ever.
 _PLACEHOLDER_SIGNATURE = pygit2.Signature("clct", "clct@localhost", 0, 0)
 
@@ -40,7 +42,7 @@ def add_worktree(repo: pygit2.Repository, name: str, path: Path, branch: pygit2.
         worktree = pygit2.Repository(str(path))
         worktree.set_head(branch.name)
     finally:
-        placeholder.delete()
+        when_unlocked(placeholder.delete)  # a branch deleted drops its section of .git/config: a shared lock
     try:
         _checkout_without_filters(worktree, tree)
     except BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from clct_tui.errors import (
 )
 from clct_tui.git.checkout import add_worktree
 from clct_tui.git.history import commits_between, merge_tree, replay, signature
+from clct_tui.git.locks import when_unlocked
 from clct_tui.git.names import check_branch, check_name
 from clct_tui.git.records import (
     FileChange,
@@ -129,14 +131,17 @@ class WorktreeManager:
             return None
 
     def _set(self, branch: str, key: str, value: str) -> None:
-        self.repo.config[f"branch.{branch}.{key}"] = value
+        when_unlocked(lambda: self.repo.config.__setitem__(f"branch.{branch}.{key}", value))
 
     def _unset(self, branch: str) -> None:
-        for key in ("clctbase", "clctcreated"):
+        def drop(key: str) -> None:
             try:
                 del self.repo.config[f"branch.{branch}.{key}"]
             except KeyError:
                 pass
+
+        for key in ("clctbase", "clctcreated"):
+            when_unlocked(lambda: drop(key))
 
     # -- worktrees -------------------------------------------------------------------
 
@@ -166,21 +171,26 @@ class WorktreeManager:
         if existing is not None and existing.is_checked_out():
             raise WorktreeExistsError(f"branch {branch!r} is checked out elsewhere; two agents cannot share it")
         created = existing is None
+        # The settings first: .git/config is the file another process may hold locked, and should
+        # it stay locked, nothing has been made yet.
+        self._set(branch, "clctbase", resolved_base)
         if created:
+            self._set(branch, "clctcreated", "true")
             try:
                 existing = self.repo.branches.local.create(branch, self.repo[self._tip(resolved_base)])
             except pygit2.GitError as exc:  # a name libgit2 refuses that check_branch let through
+                with contextlib.suppress(GitError):
+                    self._unset(branch)
                 raise GitError(f"could not create branch {branch!r}: {exc}") from None
         self.base_path.mkdir(parents=True, exist_ok=True)
         try:
             add_worktree(self.repo, name, path, existing)
-        except pygit2.GitError as exc:
+        except (pygit2.GitError, GitError) as exc:
             if created:
-                existing.delete()
+                with contextlib.suppress(pygit2.GitError, GitError):
+                    when_unlocked(existing.delete)
+                    self._unset(branch)
             raise GitError(f"could not create worktree {name!r}: {exc}") from None
-        self._set(branch, "clctbase", resolved_base)
-        if created:
-            self._set(branch, "clctcreated", "true")
         self._copy_included_files(path)
         return self.get_worktree(name)
 
@@ -282,7 +292,7 @@ class WorktreeManager:
             return False
         if found.is_checked_out() or (not force and self.status_ahead(branch)):
             return False
-        found.delete()
+        when_unlocked(found.delete)  # deleting a branch drops its section of .git/config too
         self._unset(branch)
         return True
 

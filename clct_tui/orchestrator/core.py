@@ -119,6 +119,8 @@ class Orchestrator:
         # Let interrupted runs record their end (state, cost, session) before the processes go.
         await asyncio.gather(*(i.wait_idle(SHUTDOWN_GRACE) for i in instances), return_exceptions=True)
         await asyncio.gather(*(i.stop() for i in instances), return_exceptions=True)
+        # A run that outlived the grace ends now that its process is gone: let it record that end too.
+        await asyncio.gather(*(i.wait_idle(SHUTDOWN_GRACE) for i in instances), return_exceptions=True)
         if self._writes is not None:
             await self._writes.join()
         if self._write_task is not None:

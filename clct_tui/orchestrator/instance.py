@@ -176,6 +176,10 @@ class ClaudeInstance:
             try:
                 self._set_state(AgentState.QUEUED)
                 async with orch.run_slot():
+                    if orch.closing:
+                        # clct began to shut down while this prompt waited for a slot: it is not sent now.
+                        self._set_state(AgentState.INTERRUPTED, "clct stopped before this prompt was sent")
+                        return RunResult(success=False, error="interrupted", session_id=self.session_id).as_dict()
                     try:
                         run = await orch.store_call("start_run", self.instance_id, prompt, kind)
                     except BaseException:
@@ -196,6 +200,10 @@ class ClaudeInstance:
             try:
                 if not self.is_started:
                     await self.start()
+                if self._orchestrator.closing:
+                    # Shutdown began while Claude Code was starting (interrupt() had no process to reach then):
+                    # the prompt is not sent.
+                    return self._failure("interrupted")
                 assert self._driver is not None
                 self._run_cost = None
                 result = await self._driver.run(prompt, timeout=timeout)
@@ -203,6 +211,9 @@ class ClaudeInstance:
                     result.cost_usd = self._run_cost
                 return result
             except TransientAgentError as exc:
+                if self._orchestrator.closing:
+                    # The process died because shutdown stopped it: that is an interruption, not worth a retry.
+                    return self._failure("interrupted")
                 if attempt >= retries:
                     # With no retries allowed there was nothing to give up on: the reason alone.
                     return self._failure(f"{exc} (gave up after {attempt + 1} attempts)" if retries else str(exc))

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from clct_tui.domain import AgentState
@@ -224,3 +225,34 @@ async def test_the_app_killed_mid_stream_loses_nothing_written_and_reopens_with_
         # The last one selected shows its answer.
         await wait_for(pilot, lambda: f"{NAMES[-1]} carries on" in transcript_text(app), what="the answer")
     assert integrity(db_path) == "ok"
+
+
+# -- SIGTERM: the polite kill ------------------------------------------------------------------------
+
+
+def test_clct_parallel_stopped_by_sigterm_starts_none_of_its_queued_agents_and_ends_without_a_traceback(
+        clct, scripted_api, tmp_path):
+    """A CI job cancelled: the running agent is interrupted; those waiting for a slot are not started then."""
+    script_slow_work(scripted_api, NAMES)
+    tasks = tmp_path / "ci.json"
+    tasks.write_text(json.dumps([{"name": n, "description": prompt(n)} for n in NAMES]))
+    # All three agents are created at once; one runs, two wait for the one slot.
+    runner = subprocess.Popen(clct.argv("parallel", tasks, "--max-concurrent", "3"), cwd=clct.repo,
+                              env={**clct.env, "CLCT_MAX_CONCURRENT_INSTANCES": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while max(map(len, scripted_api.sent_text.values()), default=0) < 500:
+            assert time.monotonic() < deadline, "nothing streamed"
+            time.sleep(0.02)
+        clis = [p.pid for p in procs.claude_processes(runner.pid)]
+        runner.send_signal(signal.SIGTERM)
+        err = runner.communicate(timeout=60)[1]
+    finally:
+        runner.kill()
+    assert (runner.returncode, err) == (1, "clct parallel: interrupted\n")
+    assert procs.wait_until_gone(clis, timeout=10) == []
+    assert len(scripted_api.sent_text) == 1  # no queued agent reached the model during shutdown
+    assert clct.rows("select state from run") == [("interrupted",)]
+    assert clct.rows("select state, pid from agent") == [("interrupted", None)] * 3
+    assert clct.rows("select status from task") == [("interrupted",)] * 3  # left for a resume

@@ -11,13 +11,15 @@ work alone. (Concurrent creation of distinct agents: tests/commands/test_agents.
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
+import threading
 import time
 
 from clct_tui.testing.scripted_api import text
 from tests.commands.conftest import git
-from tests.reliability.slow_work import integrity
+from tests.reliability.slow_work import ANSWER, integrity
 
 STORY = "".join(f"Line {i} of a slow story. " for i in range(120))  # ~3 s of words
 
@@ -98,24 +100,28 @@ def all_created(clct) -> bool:
 def test_a_process_opening_the_database_leaves_the_agents_another_process_runs_or_queues_alone(
         clct, scripted_api, tmp_path):
     for name in ("one", "two", "three"):
-        slow_story(scripted_api, f"story {name}")
+        scripted_api.script(f"story {name}", [text(ANSWER, chunk_size=10, delay=0.01)])  # still going at the end
     tasks = tmp_path / "three.json"
     tasks.write_text(json.dumps([{"name": n, "description": f"story {n}"} for n in ("one", "two", "three")]))
     # One agent runs at a time: the other two wait in the queue, with no run yet.
     runner = start(clct, "parallel", tasks, "--max-concurrent", "3",
                    env={**clct.env, "CLCT_MAX_CONCURRENT_INSTANCES": "1"})
-    deadline = time.monotonic() + 60
-    while not all_created(clct):
-        assert time.monotonic() < deadline and runner.poll() is None, "the agents were not all created"
-        time.sleep(0.05)
-    listed = clct.ok("list", "--json").json()  # another process: opens the database, recovers orphans
-    assert sorted(a["state"] for a in listed) == ["queued", "queued", "running"], listed
-    queued = next(a for a in listed if a["state"] == "queued")
-    refused = clct("run-task", queued["name"], "jump the queue")
-    assert refused.code == 2 and f"is queued in another clct process (pid {runner.pid})" in refused.err, str(refused)
-    code, out, err = finish(runner)
-    assert code == 0, (out, err)
-    assert sorted(clct.rows("select state from run")) == [("done",)] * 3
+    try:
+        deadline = time.monotonic() + 60
+        while not all_created(clct):
+            assert time.monotonic() < deadline and runner.poll() is None, "the agents were not all created"
+            time.sleep(0.05)
+        listed = clct.ok("list", "--json").json()  # another process: opens the database, recovers orphans
+        assert sorted(a["state"] for a in listed) == ["queued", "queued", "running"], listed
+        queued = next(a for a in listed if a["state"] == "queued")
+        refused = clct("run-task", queued["name"], "jump the queue")
+        assert refused.code == 2, str(refused)
+        assert f"is queued in another clct process (pid {runner.pid})" in refused.err, str(refused)
+    finally:
+        runner.send_signal(signal.SIGTERM)  # a CI job cancelled: it stops its agents cleanly
+    finish(runner)
+    assert clct.rows("select state from run") == [("interrupted",)]  # the queued ones never started
+    assert clct.rows("select pid from agent") == [(None,)] * 3  # all let go
     assert integrity(clct.database) == "ok"
 
 
@@ -127,7 +133,7 @@ def test_two_processes_streaming_into_one_database_keep_every_event_of_both(clct
         tasks = tmp_path / f"{side}.json"
         tasks.write_text(json.dumps([{"name": f"{side}-{n}", "description": f"{side} story {n}"} for n in range(2)]))
         files.append(tasks)
-    runners = [start(clct, "parallel", f, "--max-concurrent", "2") for f in files]
+    runners = [start(clct, "parallel", f, "--max-concurrent", "2", "--json") for f in files]  # whole errors
     for runner in runners:
         code, out, err = finish(runner)
         assert code == 0, (out, err)
@@ -139,3 +145,28 @@ def test_two_processes_streaming_into_one_database_keep_every_event_of_both(clct
         stored = "".join(t for (t,) in clct.rows("select text from event where run_id = ? and kind = 'text' "
                                                   "order by seq", run_id))
         assert stored == STORY == scripted_api.sent_text[prompt]
+
+
+def test_a_git_lock_another_process_holds_for_a_moment_is_waited_for(clct):
+    """Another process (a second clct, or git itself) is writing .git/config: it holds config.lock meanwhile."""
+    lock = clct.repo / ".git" / "config.lock"
+    lock.write_text("")
+    released = threading.Timer(1.0, lock.unlink)
+    released.start()
+    try:
+        clct.create("patient")
+    finally:
+        released.join()
+    assert git(clct.repo, "config", "branch.patient.clctcreated").strip() == "true"
+
+
+def test_a_git_lock_that_never_comes_free_is_a_clear_error_and_no_half_made_worktree(clct):
+    lock = clct.repo / ".git" / "config.lock"
+    lock.write_text("")  # left by a git that crashed
+    refused = clct("create", "-n", "blocked")
+    lock.unlink()
+    assert refused.code == 2, str(refused)
+    assert "config.lock" in refused.err and "remove the .lock file" in refused.err, str(refused)
+    assert "bug in clct" not in refused.err
+    assert clct.rows("select count(*) from agent") == [(0,)]
+    assert "blocked" not in git(clct.repo, "worktree", "list")
