@@ -10,12 +10,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
-__all__ = ["Config", "Orchestrator", "SessionManager", "WorktreeManager", "ClaudeInstance", "TaskSpec"]
+__all__ = ["ClaudeInstance", "Config", "Orchestrator", "SessionManager", "TaskSpec", "WorktreeManager"]
 
 if TYPE_CHECKING:
     from clct_tui.config import Config
     from clct_tui.git import WorktreeManager
-    from clct_tui.orchestrator import ClaudeInstance, Orchestrator, SessionManager, TaskSpec
+    from clct_tui.orchestrator import (
+        ClaudeInstance,
+        Orchestrator,
+        SessionManager,
+        TaskSpec,
+    )
 
 
 def __getattr__(name: str):
@@ -29,7 +34,7 @@ def __getattr__(name: str):
 
         return WorktreeManager
     if name in {"Orchestrator", "SessionManager", "ClaudeInstance", "TaskSpec"}:
-        import clct_tui.orchestrator as orchestrator
+        from clct_tui import orchestrator
 
         return getattr(orchestrator, name)
     raise AttributeError(f"module 'clct_tui' has no attribute {name!r}")

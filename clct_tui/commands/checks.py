@@ -35,11 +35,16 @@ def check_args(args: argparse.Namespace) -> None:
             raise BadInput(str(exc)) from None
         _positive(args.timeout, "--timeout")
     elif args.command == "parallel":
-        from clct_tui.orchestrator.taskfile import load_task_file  # imports the engine (and the SDK)
+        from clct_tui.orchestrator.taskfile import (
+            load_task_file,  # imports the engine (and the SDK)
+        )
 
         args.specs, args.settings = load_task_file(args.tasks_file)
         if args.max_concurrent is not None and args.max_concurrent < 1:
             raise BadInput(f"--max-concurrent must be at least 1, got {args.max_concurrent}")
+    elif args.command == "stop":
+        if not 0 <= args.wait < float("inf"):  # also refuses nan
+            raise BadInput(f"--wait must be a number of seconds, 0 or more, got {args.wait:g}")
     elif args.command == "history":
         if args.limit < 1:
             raise BadInput(f"--limit must be at least 1, got {args.limit}")

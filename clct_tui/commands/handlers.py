@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from clct_tui.commands.checks import BadInput
-from clct_tui.commands.output import TranscriptPrinter, ago, print_json, result_line, table
+from clct_tui.commands.output import (
+    TranscriptPrinter,
+    ago,
+    print_json,
+    result_line,
+    table,
+)
 from clct_tui.commands.progress import TaskProgress
 from clct_tui.errors import ClctError
 from clct_tui.orchestrator import (
@@ -23,6 +31,7 @@ from clct_tui.orchestrator import (
 from clct_tui.orchestrator.graph import waves
 
 EXIT_OK, EXIT_FAILED = 0, 1
+STOP_WAIT_POLL = 0.1  # seconds between looks at whether another process let go of an agent
 
 
 async def _not_busy_elsewhere(orch: Orchestrator, instance: ClaudeInstance, doing: str) -> None:
@@ -127,13 +136,44 @@ async def cmd_start(orch: Orchestrator, args: argparse.Namespace) -> int:
 
 async def cmd_stop(orch: Orchestrator, args: argparse.Namespace) -> int:
     instance = orch.require_instance(args.id)
-    await _not_busy_elsewhere(orch, instance, "stop it")
+    holder = await orch.store_call("request_stop", instance.instance_id) if instance.state.is_active else None
+    if holder is not None:
+        return await _stop_elsewhere(orch, instance, holder, args)
     await instance.stop()
     await orch.store_call("update_agent", instance.instance_id, state="stopped")
     if args.json:
         print_json({"instance_id": instance.instance_id, "name": instance.name, "state": "stopped"})
     else:
         print(f"{instance.name}: stopped (its conversation resumes with the next run-task)")
+    return EXIT_OK
+
+
+async def _stop_elsewhere(orch: Orchestrator, instance: ClaudeInstance, holder: int, args: argparse.Namespace) -> int:
+    """The agent works in another clct process (`clct parallel`, the app): it was asked through the
+    database and stops there, interrupting its run; wait until it lets go of the agent."""
+    deadline = time.monotonic() + args.wait
+    while True:
+        agent = await orch.store_call("get_agent", instance.instance_id)
+        if agent is None or agent.pid != holder:
+            break
+        if time.monotonic() >= deadline:
+            if args.json:
+                print_json({"instance_id": instance.instance_id, "name": instance.name, "state": agent.state,
+                            "held_by_pid": holder, "stop_requested": True})
+            else:
+                when = ("its prompt will not be sent when its turn comes" if agent.state == "queued"
+                        else "it stops as soon as that process can interrupt it")
+                print(f"{instance.name}: asked clct process {holder} to stop it; it is still {agent.state} "
+                      f"after {args.wait:g} s ({when})")
+            return EXIT_FAILED
+        await asyncio.sleep(STOP_WAIT_POLL)
+    state = agent.state if agent is not None else "removed"
+    if args.json:
+        print_json({"instance_id": instance.instance_id, "name": instance.name, "state": state,
+                    "stopped_in_pid": holder})
+    else:
+        print(f"{instance.name}: {state} in clct process {holder}; its run was interrupted "
+              "(its conversation resumes with the next run-task)")
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ COMMAND_HELP = {
     "create": "create a worktree with an agent; prints its id",
     "list": "worktrees and agents: state, branch, changed files, cost, last activity",
     "start": "start an agent's Claude Code process",
-    "stop": "stop an agent's process (the conversation stays resumable)",
+    "stop": "stop an agent, here or in the clct process running it (the conversation stays resumable)",
     "remove": "remove an agent (and with --remove-worktree its worktree)",
     "run-task": "give an agent a task and stream its transcript",
     "parallel": "run a task file: independent tasks in parallel, dependents after",
@@ -106,8 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", action="store_true", help="start the agent's process right away (checks the CLI)")
 
     command("list")
-    for name in ("start", "stop"):
-        command(name).add_argument("id", metavar="ID", help="agent id (a unique prefix) or worktree name")
+    command("start").add_argument("id", metavar="ID", help="agent id (a unique prefix) or worktree name")
+    p = command("stop")
+    p.add_argument("id", metavar="ID", help="agent id (a unique prefix) or worktree name")
+    p.add_argument("--wait", metavar="SECONDS", type=float, default=30.0,
+                   help="how long to wait for another clct process running the agent to stop it (default: 30)")
     p = command("remove")
     p.add_argument("id", metavar="ID", help="agent id (a unique prefix) or worktree name")
     p.add_argument("--remove-worktree", action="store_true", help="also remove its worktree and branch")

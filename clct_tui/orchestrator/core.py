@@ -28,7 +28,13 @@ from clct_tui.errors import (
     WorktreeNotFoundError,
 )
 from clct_tui.git import WorktreeInfo, WorktreeManager
-from clct_tui.orchestrator.events import AgentAdded, AgentRemoved, EngineEvent, EngineFailure, WorktreeChanged
+from clct_tui.orchestrator.events import (
+    AgentAdded,
+    AgentRemoved,
+    EngineEvent,
+    EngineFailure,
+    WorktreeChanged,
+)
 from clct_tui.orchestrator.instance import ClaudeInstance
 from clct_tui.orchestrator.naming import slugify, unique_name
 from clct_tui.store import EventRecord, RunRecord, Store
@@ -65,7 +71,9 @@ class Orchestrator:
         self._opened = False
         self.closing = False  # set by shutdown(): no new runs start
         self._store_failure: str | None = None  # the last database failure told, until a write succeeds
-        from clct_tui.orchestrator.sessions import SessionManager  # sessions build on this class
+        from clct_tui.orchestrator.sessions import (
+            SessionManager,  # sessions build on this class
+        )
 
         self.sessions = SessionManager(self)
 

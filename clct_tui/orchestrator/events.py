@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clct_tui.domain import AgentState, ApprovalRequest, RunResult, TaskStatus, TranscriptEvent
+from clct_tui.domain import (
+    AgentState,
+    ApprovalRequest,
+    RunResult,
+    TaskStatus,
+    TranscriptEvent,
+)
 
 
 @dataclass(frozen=True, slots=True)

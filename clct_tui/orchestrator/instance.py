@@ -8,8 +8,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from clct_tui.agents import AgentOptions, load_driver
-from clct_tui.domain import AgentState, ApprovalRequest, EventKind, RunResult, TranscriptEvent
-from clct_tui.errors import AgentError, TransientAgentError
+from clct_tui.domain import (
+    AgentState,
+    ApprovalRequest,
+    EventKind,
+    RunResult,
+    TranscriptEvent,
+)
+from clct_tui.errors import AgentError, ClctError, TransientAgentError
 from clct_tui.git import WorktreeInfo
 from clct_tui.orchestrator.deltas import DeltaBuffer
 from clct_tui.orchestrator.events import (
@@ -27,6 +33,8 @@ if TYPE_CHECKING:
 
 # States that end a run; anything else is still in flight.
 _RUN_END_STATE = {True: AgentState.DONE, False: AgentState.FAILED}
+STOP_POLL = 0.5  # seconds between looks for another process's `clct stop`, only while a run is going
+STOPPED_ELSEWHERE = "stopped by `clct stop` from another process"
 
 
 def task_prompt(description: str, context: dict[str, Any] | None) -> str:
@@ -71,6 +79,7 @@ class ClaudeInstance:
         self.current_run_id: int | None = None
         self._driver: AgentDriver | None = None
         self._turn = asyncio.Lock()  # one prompt at a time per conversation
+        self._stop_asked = False  # another clct process asked for this agent to stop (`clct stop`)
         self._deltas = DeltaBuffer(self._store_and_publish)  # token deltas joined per frame
 
     # -- lifecycle -----------------------------------------------------------------
@@ -173,12 +182,16 @@ class ClaudeInstance:
             # Held in the database until the run is over: another clct process given this agent
             # meanwhile is refused (AgentBusyError) rather than run it in the same worktree.
             claim = await orch.store_call("claim_agent", self.instance_id)
+            self._stop_asked = False
             try:
                 self._set_state(AgentState.QUEUED)
                 async with orch.run_slot():
                     if orch.closing:
                         # clct began to shut down while this prompt waited for a slot: it is not sent now.
                         self._set_state(AgentState.INTERRUPTED, "clct stopped before this prompt was sent")
+                        return RunResult(success=False, error="interrupted", session_id=self.session_id).as_dict()
+                    if await orch.store_call("stop_requested", self.instance_id):
+                        self._set_state(AgentState.STOPPED, f"{STOPPED_ELSEWHERE} before this prompt was sent")
                         return RunResult(success=False, error="interrupted", session_id=self.session_id).as_dict()
                     try:
                         run = await orch.store_call("start_run", self.instance_id, prompt, kind)
@@ -187,8 +200,16 @@ class ClaudeInstance:
                         raise
                     self.current_run_id = run.id
                     self._set_state(AgentState.RUNNING)
-                    result = await self._attempts(prompt, timeout, retries)
+                    watcher = asyncio.ensure_future(self._watch_for_stop())
+                    try:
+                        result = await self._attempts(prompt, timeout, retries)
+                    finally:
+                        watcher.cancel()
                     await self._finish(run.id, result)
+                if self._stop_asked:
+                    # Asked from outside to stop: the process ends too, as with `clct stop` here.
+                    await self.stop()
+                    self._set_state(AgentState.STOPPED, STOPPED_ELSEWHERE)
             finally:
                 # Queued behind the run's final state, so the agent is never free while it looks busy.
                 orch.store_write_soon("release_agent", self.instance_id, claim)
@@ -200,9 +221,9 @@ class ClaudeInstance:
             try:
                 if not self.is_started:
                     await self.start()
-                if self._orchestrator.closing:
-                    # Shutdown began while Claude Code was starting (interrupt() had no process to reach then):
-                    # the prompt is not sent.
+                if self._halting:
+                    # Shutdown or a stop began while Claude Code was starting (interrupt() had no process to
+                    # reach then): the prompt is not sent.
                     return self._failure("interrupted")
                 assert self._driver is not None
                 self._run_cost = None
@@ -211,7 +232,7 @@ class ClaudeInstance:
                     result.cost_usd = self._run_cost
                 return result
             except TransientAgentError as exc:
-                if self._orchestrator.closing:
+                if self._halting:
                     # The process died because shutdown stopped it: that is an interruption, not worth a retry.
                     return self._failure("interrupted")
                 if attempt >= retries:
@@ -223,6 +244,24 @@ class ClaudeInstance:
                 await asyncio.sleep(delay)
             except AgentError as exc:
                 return self._failure(str(exc))
+
+    @property
+    def _halting(self) -> bool:
+        return self._orchestrator.closing or self._stop_asked
+
+    async def _watch_for_stop(self) -> None:
+        """Another clct process asks through the database (`clct stop`): there is no other channel to it."""
+        orch = self._orchestrator
+        try:
+            while not await orch.store_call("stop_requested", self.instance_id):
+                await asyncio.sleep(STOP_POLL)
+        except ClctError:
+            return  # the database failing is reported by the writes; no one can ask through it now
+        self._stop_asked = True
+        self._emit(TranscriptEvent(EventKind.SYSTEM, STOPPED_ELSEWHERE))
+        while True:  # Claude Code may still be starting, with no process to interrupt yet
+            await self.interrupt()
+            await asyncio.sleep(STOP_POLL)
 
     def _failure(self, reason: str) -> RunResult:
         self._emit(TranscriptEvent(EventKind.ERROR, reason))

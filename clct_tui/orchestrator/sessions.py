@@ -7,9 +7,21 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from clct_tui.domain import TaskStatus
-from clct_tui.errors import BudgetExceededError, ClctError, GitError, NotFoundError, NotOpenError, TaskGraphError
+from clct_tui.errors import (
+    BudgetExceededError,
+    ClctError,
+    GitError,
+    NotFoundError,
+    NotOpenError,
+    TaskGraphError,
+)
 from clct_tui.orchestrator.events import TaskChanged, WorktreeChanged
-from clct_tui.orchestrator.graph import TaskSpec, dependents_of, topological_order, validate
+from clct_tui.orchestrator.graph import (
+    TaskSpec,
+    dependents_of,
+    topological_order,
+    validate,
+)
 from clct_tui.orchestrator.naming import slugify, unique_name
 
 if TYPE_CHECKING:

@@ -12,5 +12,14 @@ from clct_tui.store.records import (
 from clct_tui.store.schema import SCHEMA_VERSION
 from clct_tui.store.store import Store
 
-__all__ = ["AgentRecord", "EventRecord", "RepoRecord", "RunRecord", "SCHEMA_VERSION", "SessionRecord", "Store",
-           "TaskRecord", "WorktreeRecord"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "AgentRecord",
+    "EventRecord",
+    "RepoRecord",
+    "RunRecord",
+    "SessionRecord",
+    "Store",
+    "TaskRecord",
+    "WorktreeRecord",
+]

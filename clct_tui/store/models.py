@@ -70,6 +70,8 @@ class Models:
             # The clct process that holds the agent from the moment it is given a prompt until that
             # run ends (queued ones included), so no other process runs it in the same worktree.
             pid = pw.IntegerField(null=True)
+            # When another clct process asked that holder to stop the agent (`clct stop`); cleared on release.
+            stop_requested = pw.FloatField(null=True)
 
         class Run(Base):
             agent = pw.ForeignKeyField(Agent, backref="runs", on_delete="CASCADE", index=True)

@@ -15,7 +15,7 @@ from clct_tui.errors import StoreError
 from clct_tui.store.models import Models
 from clct_tui.store.transaction import atomic
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer
@@ -28,17 +28,22 @@ SQLITE_PRAGMAS = {
 }
 
 
-def _add_pid(table: str) -> Callable[[pw.Database], None]:
+def _add_column(table: str, column: str, field: pw.Field) -> Callable[[pw.Database], None]:
     def step(db: pw.Database) -> None:
-        if "pid" not in {c.name for c in db.get_columns(table)}:
-            migrate(SchemaMigrator.from_database(db).add_column(table, "pid", pw.IntegerField(null=True)))
+        if column not in {c.name for c in db.get_columns(table)}:
+            migrate(SchemaMigrator.from_database(db).add_column(table, column, field))
 
     return step
 
 
 # version -> the step that brings a database from version-1 to it. Version 1 is the first set of tables.
-# 2: runs name the clct process that ran them; 3: agents name the clct process that holds them.
-MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {2: _add_pid("run"), 3: _add_pid("agent")}
+# 2: runs name the clct process that ran them; 3: agents name the clct process that holds them;
+# 4: another process may ask that holder to stop an agent.
+MIGRATIONS: dict[int, Callable[[pw.Database], None]] = {
+    2: _add_column("run", "pid", pw.IntegerField(null=True)),
+    3: _add_column("agent", "pid", pw.IntegerField(null=True)),
+    4: _add_column("agent", "stop_requested", pw.FloatField(null=True)),
+}
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -21,7 +21,13 @@ from typing import Any, TypeVar
 import peewee as pw
 
 from clct_tui.domain import AgentState, EventKind, TranscriptEvent
-from clct_tui.errors import AgentBusyError, NotFoundError, StoreError, TaskGraphError, WorktreeExistsError
+from clct_tui.errors import (
+    AgentBusyError,
+    NotFoundError,
+    StoreError,
+    TaskGraphError,
+    WorktreeExistsError,
+)
 from clct_tui.store.models import Models
 from clct_tui.store.records import (
     AgentRecord,
@@ -336,7 +342,7 @@ class Store:
                 raise AgentBusyError(f"agent {row.name} is {doing} in another clct process (pid {row.pid}); "
                                      "wait for it or interrupt it there")
             # updated_at too: a process that started after it cannot be this holder (see _process_alive).
-            M.Agent.update(pid=me, updated_at=time.time()).where(M.Agent.id == agent_id).execute()
+            M.Agent.update(pid=me, stop_requested=None, updated_at=time.time()).where(M.Agent.id == agent_id).execute()
             with _live_runs_lock:
                 _held_agents[key] = id(self)
             self._held.add(agent_id)
@@ -356,13 +362,36 @@ class Store:
         def work() -> None:
             if self._claims.get(agent_id) != claim:
                 return
-            M.Agent.update(pid=None).where((M.Agent.id == agent_id) & (M.Agent.pid == os.getpid())).execute()
+            M.Agent.update(pid=None, stop_requested=None).where(
+                (M.Agent.id == agent_id) & (M.Agent.pid == os.getpid())).execute()
             with _live_runs_lock:
                 if _held_agents.get(key) == id(self):
                     del _held_agents[key]
             self._held.discard(agent_id)
 
         self._write(work)
+
+    def request_stop(self, agent_id: str) -> int | None:
+        """Ask the other live clct process holding the agent to stop it (``clct stop``); its pid, or None
+        when no other live process holds it (then there is nothing to ask: stop it here)."""
+        M = self.models
+
+        def work() -> int | None:
+            row = M.Agent.get_or_none(M.Agent.id == agent_id)
+            if row is None:
+                raise NotFoundError(f"no agent with id {agent_id!r}")
+            if row.pid in (None, os.getpid()) or not _process_alive(row.pid, since=row.updated_at):
+                return None
+            M.Agent.update(stop_requested=time.time()).where(M.Agent.id == agent_id).execute()
+            return row.pid
+
+        return self._write(work)
+
+    def stop_requested(self, agent_id: str) -> bool:
+        """Whether another process asked this one, the agent's holder, to stop it."""
+        M = self.models
+        return self._read(lambda: M.Agent.select().where(
+            (M.Agent.id == agent_id) & (M.Agent.pid == os.getpid()) & M.Agent.stop_requested.is_null(False)).exists())
 
     def add_agent_cost(self, agent_id: str, cost_usd: float, input_tokens: int = 0, output_tokens: int = 0) -> None:
         M = self.models

@@ -50,7 +50,7 @@ def make_example_repo(path: Path) -> Path:
     for name, content in EXAMPLE_FILES.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)
         (path / name).write_text(content)
-    git = lambda *args: subprocess.run(["git", *args], cwd=path, check=True, capture_output=True)  # noqa: E731
+    git = lambda *args: subprocess.run(["git", *args], cwd=path, check=True, capture_output=True)
     git("init", "-q", "-b", "main")
     git("config", "user.name", "Demo Person")
     git("config", "user.email", "demo@example.com")

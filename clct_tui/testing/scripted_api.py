@@ -231,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # keep test output clean
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         path = self.path.split("?", 1)[0]
         length = int(self.headers.get("content-length") or 0)
         try:
@@ -262,10 +262,10 @@ class _Handler(BaseHTTPRequestHandler):
             with api._lock:
                 api.in_flight -= 1
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._json(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._json(200, {})
 
     # -- answers ---------------------------------------------------------------------

@@ -45,7 +45,7 @@ def scripted_api(monkeypatch):
 
 def make_repo(path: Path, branch: str = "main") -> Path:
     path.mkdir(parents=True, exist_ok=True)
-    run = lambda *args: subprocess.run(["git", *args], cwd=path, check=True, capture_output=True)  # noqa: E731
+    run = lambda *args: subprocess.run(["git", *args], cwd=path, check=True, capture_output=True)
     run("init", "-q", "-b", branch)
     run("config", "user.name", "Test Person")
     run("config", "user.email", "test@example.com")

@@ -9,7 +9,7 @@ import pytest
 from clct_tui.agents import AgentDriver, AgentOptions
 from clct_tui.domain import EventKind
 from clct_tui.errors import CLINotFoundError, TransientAgentError
-from clct_tui.testing.scripted_api import cut_stream, hang, status, text, tool_use
+from clct_tui.testing.scripted_api import hang, status, text, tool_use
 
 PY_TOUCH = "python3 -c \"open('{}', 'w')\""  # a command acceptEdits does not allow by itself
 

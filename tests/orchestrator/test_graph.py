@@ -3,7 +3,13 @@
 import pytest
 
 from clct_tui.errors import TaskGraphError
-from clct_tui.orchestrator.graph import TaskSpec, dependents_of, find_cycle, topological_order, validate
+from clct_tui.orchestrator.graph import (
+    TaskSpec,
+    dependents_of,
+    find_cycle,
+    topological_order,
+    validate,
+)
 
 
 def spec(name: str, *deps: str, priority: int = 0) -> TaskSpec:

@@ -287,7 +287,7 @@ async def test_the_new_agent_dialog_refuses_a_bad_name_naming_it(name, words, sc
         await wait_for(pilot, lambda: isinstance(app.screen, NewAgentScreen), what="the new-agent dialog")
         app.screen.query_one("#name", Input).value = name  # as if pasted: typing 300 keys proves nothing more
         await pilot.press("enter")
-        messages = lambda: " ".join(f"{n.title} {n.message}" for n in app._notifications)  # noqa: E731
+        messages = lambda: " ".join(f"{n.title} {n.message}" for n in app._notifications)
         await wait_for(pilot, lambda: "Cannot create the worktree" in messages(), what="the refusal")
         assert all(word in messages() for word in words), messages()
         assert app.orchestrator.list_instances() == []

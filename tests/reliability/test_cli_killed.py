@@ -17,7 +17,14 @@ import time
 from clct_tui import Orchestrator
 from clct_tui.testing.scripted_api import text, tool_use
 from tests.reliability import procs
-from tests.reliability.slow_work import read, sqlite_file, stored, stored_answer, work_content, work_file
+from tests.reliability.slow_work import (
+    read,
+    sqlite_file,
+    stored,
+    stored_answer,
+    work_content,
+    work_file,
+)
 
 VICTIM, NEIGHBOURS = "victim", ["left", "right"]
 LONG = "".join(f"The victim's sentence {i}, streaming slowly. " for i in range(150))  # ~6 s of words

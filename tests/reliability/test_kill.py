@@ -37,7 +37,13 @@ from tests.reliability.slow_work import (
     work_content,
     work_file,
 )
-from tests.tui.conftest import SIZE, engine_ready, notifications, transcript_text, wait_for
+from tests.tui.conftest import (
+    SIZE,
+    engine_ready,
+    notifications,
+    transcript_text,
+    wait_for,
+)
 
 NAMES = ["alpha", "beta", "gamma"]
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,6 +19,7 @@ import time
 
 from clct_tui.testing.scripted_api import text
 from tests.commands.conftest import git
+from tests.reliability import procs
 from tests.reliability.slow_work import ANSWER, integrity
 
 STORY = "".join(f"Line {i} of a slow story. " for i in range(120))  # ~3 s of words
@@ -170,3 +171,66 @@ def test_a_git_lock_that_never_comes_free_is_a_clear_error_and_no_half_made_work
     assert "bug in clct" not in refused.err
     assert clct.rows("select count(*) from agent") == [(0,)]
     assert "blocked" not in git(clct.repo, "worktree", "list")
+
+
+# -- clct stop, for an agent another process runs ------------------------------------------------------
+
+
+def test_clct_stop_stops_an_agent_another_process_is_running_and_its_run_ends_interrupted(clct, scripted_api):
+    slow_story(scripted_api, "tell the story")
+    clct.create("teller")
+    runner = start(clct, "run-task", "teller", "tell the story")
+    wait_streaming(scripted_api, "tell the story")
+    clis = [p.pid for p in procs.claude_processes(runner.pid)]
+    stopped = clct("stop", "teller")
+    code, out, err = finish(runner)
+    assert stopped.code == 0, str(stopped)
+    assert stopped.out == f"teller: stopped in clct process {runner.pid}; its run was interrupted " \
+                          "(its conversation resumes with the next run-task)\n"
+    assert code == 1 and "interrupted" in out.splitlines()[-1], (out, err)
+    assert procs.wait_until_gone(clis, timeout=10) == []
+    assert clct.rows("select state from run") == [("interrupted",)]
+    assert clct.rows("select state, pid, stop_requested from agent") == [("stopped", None, None)]
+    assert clct.rows("select text from event where kind = 'system' and text like '%clct stop%'") == [
+        ("stopped by `clct stop` from another process",)]
+
+
+def test_clct_stop_of_an_agent_queued_in_another_process_keeps_its_prompt_from_being_sent(
+        clct, scripted_api, tmp_path):
+    for name in ("first", "second"):
+        slow_story(scripted_api, f"story {name}")
+    tasks = tmp_path / "two.json"
+    tasks.write_text(json.dumps([{"name": n, "description": f"story {n}"} for n in ("first", "second")]))
+    # Both agents are made at once; one runs, the other waits for the one slot.
+    runner = start(clct, "parallel", tasks, "--max-concurrent", "2",
+                   env={**clct.env, "CLCT_MAX_CONCURRENT_INSTANCES": "1"})
+    wait_streaming(scripted_api, "story first")
+    (queued,), = clct.rows("select name from agent where state = 'queued'")
+    stopped = clct("stop", queued, "--json")
+    code, out, err = finish(runner)
+    assert stopped.code == 0, str(stopped)
+    assert stopped.json() == {"instance_id": stopped.json()["instance_id"], "name": queued, "state": "stopped",
+                              "stopped_in_pid": runner.pid}
+    assert code == 1, (out, err)  # one task did not get done
+    assert list(scripted_api.sent_text) == ["story first"]  # the second prompt never reached the model
+    assert clct.rows("select state, pid from agent where name = ?", queued) == [("stopped", None)]
+    assert clct.rows("select name, status from task order by name") == [("first", "done"),
+                                                                        ("second", "interrupted")]
+
+
+def test_clct_stop_says_so_when_the_process_holding_the_agent_does_not_let_go_in_time(clct, scripted_api):
+    slow_story(scripted_api, "tell the story")
+    clct.create("teller")
+    runner = start(clct, "run-task", "teller", "tell the story")
+    wait_streaming(scripted_api, "tell the story")
+    runner.send_signal(signal.SIGSTOP)  # a holder too busy to look (stopped outright here)
+    try:
+        asked = clct("stop", "teller", "--wait", "0.5")
+    finally:
+        runner.send_signal(signal.SIGCONT)
+    assert asked.code == 1, str(asked)
+    assert asked.out == f"teller: asked clct process {runner.pid} to stop it; it is still running after 0.5 s " \
+                        "(it stops as soon as that process can interrupt it)\n"
+    code, out, err = finish(runner)  # ...and when it can look again, it does stop
+    assert code == 1 and "interrupted" in out.splitlines()[-1], (out, err)
+    assert clct.rows("select state, pid from agent") == [("stopped", None)]

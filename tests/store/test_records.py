@@ -13,7 +13,6 @@ from clct_tui.domain import AgentState, TaskStatus
 from clct_tui.errors import StoreError, TaskGraphError, WorktreeExistsError
 from clct_tui.store import RunRecord
 
-
 # -- repos and worktrees ----------------------------------------------------------------
 
 

@@ -12,7 +12,13 @@ from clct_tui.config import Config
 from clct_tui.tui.app import ClctApp
 from clct_tui.tui.screens.new_agent import NewAgentScreen
 from clct_tui.tui.widgets.transcript import TranscriptView
-from tests.e2e.conftest import git_repo, isolated_env, make_config, make_repo, scripted_api  # noqa: F401 (fixtures)
+from tests.e2e.conftest import (  # noqa: F401 (fixtures)
+    git_repo,
+    isolated_env,
+    make_config,
+    make_repo,
+    scripted_api,
+)
 
 SIZE = (140, 40)
 
@@ -75,6 +81,6 @@ async def start_agent(pilot, prompt: str, name: str = ""):
     if name:
         await pilot.press("tab", *name)
     await pilot.press("enter")
-    new = lambda: [i for i in pilot.app.orchestrator.list_instances() if i.instance_id not in before]  # noqa: E731
+    new = lambda: [i for i in pilot.app.orchestrator.list_instances() if i.instance_id not in before]
     await wait_for(pilot, new, what="the agent to be created")
     return new()[0]

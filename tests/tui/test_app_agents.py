@@ -8,7 +8,15 @@ from clct_tui.tui.screens.approval import ApprovalScreen
 from clct_tui.tui.screens.new_agent import NewAgentScreen
 from clct_tui.tui.widgets.prompt_bar import PromptBar
 from clct_tui.tui.widgets.worktree_list import WorktreeList
-from tests.tui.conftest import SIZE, engine_ready, only_agent, screen_text, start_agent, transcript_text, wait_for
+from tests.tui.conftest import (
+    SIZE,
+    engine_ready,
+    only_agent,
+    screen_text,
+    start_agent,
+    transcript_text,
+    wait_for,
+)
 
 APPROVAL_COMMAND = "python3 -c \"open('ran.txt', 'w')\""
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from clct_tui.domain import AgentState
 from clct_tui.testing.scripted_api import text
 from clct_tui.tui.app import ClctApp
-from tests.tui.conftest import SIZE, engine_ready, start_agent, transcript_text, wait_for
+from tests.tui.conftest import (
+    SIZE,
+    engine_ready,
+    start_agent,
+    transcript_text,
+    wait_for,
+)
 
 
 def messages(app: ClctApp) -> str:

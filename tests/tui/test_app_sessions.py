@@ -13,7 +13,14 @@ from clct_tui.tui.screens.help import HelpScreen
 from clct_tui.tui.screens.history import HistoryScreen
 from clct_tui.tui.widgets.task_graph import TaskGraph
 from clct_tui.tui.widgets.worktree_list import WorktreeList
-from tests.tui.conftest import SIZE, engine_ready, screen_text, start_agent, transcript_text, wait_for
+from tests.tui.conftest import (
+    SIZE,
+    engine_ready,
+    screen_text,
+    start_agent,
+    transcript_text,
+    wait_for,
+)
 
 
 def write_plan(path, tasks) -> str:

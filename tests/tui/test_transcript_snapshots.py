@@ -5,7 +5,12 @@ from __future__ import annotations
 from textual.pilot import Pilot
 
 from clct_tui.tui.widgets.transcript import TranscriptView
-from tests.tui.transcript_app import TranscriptApp, approval_waiting, failed_run, finished_conversation
+from tests.tui.transcript_app import (
+    TranscriptApp,
+    approval_waiting,
+    failed_run,
+    finished_conversation,
+)
 
 SIZE = (100, 30)
 
