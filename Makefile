@@ -20,8 +20,9 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m clct_tui.testing.demo
 
+# Two workers: most tests wait on the CLI, git or the scripted model, so two halve the time on two cores.
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,bench]'

@@ -91,7 +91,7 @@ def seed(sb: Sandbox, agents: int = 20, runs: int = 1_000, events: int = 1_000_0
         store.writer.call(write, timeout=600)
     finally:
         store.close()
-    return History(agents, runs, per_run * runs, f"agent-000-long", big_runs * per_run, time.monotonic() - started)
+    return History(agents, runs, per_run * runs, "agent-000-long", big_runs * per_run, time.monotonic() - started)
 
 
 def db_size_mb(sb: Sandbox) -> float:

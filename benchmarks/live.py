@@ -35,7 +35,7 @@ class FrameClock:
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[float]]] = []
         original = app._display
 
-        def display(screen, update) -> None:  # noqa: ANN001 - textual's private signature
+        def display(screen, update) -> None:
             original(screen, update)
             if update is None:
                 return
@@ -74,7 +74,7 @@ class LiveApp:
     def worktree_list(self) -> WorktreeList:
         return self.app.main.query_one(WorktreeList)
 
-    def count(self, event) -> None:  # noqa: ANN001
+    def count(self, event) -> None:
         if isinstance(event, TranscriptAppended):
             self.appended[event.agent_id] = self.appended.get(event.agent_id, 0) + 1
 
@@ -83,7 +83,7 @@ class LiveApp:
         on_event = agent._on_event
         agent_id = agent.instance_id
 
-        def counted(event) -> None:  # noqa: ANN001
+        def counted(event) -> None:
             if event.kind is EventKind.TEXT:
                 self.deltas[agent_id] = self.deltas.get(agent_id, 0) + 1
                 self.text_chars[agent_id] = self.text_chars.get(agent_id, 0) + len(event.text)

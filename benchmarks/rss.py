@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks.harness import load, median, rss_mb, sandbox, until
+from benchmarks.harness import load, rss_mb, sandbox, until
 from benchmarks.history import seed
 from benchmarks.live import SIZE
 from benchmarks.table import Figure

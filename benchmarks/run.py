@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import load  # noqa: E402
-from benchmarks.table import Figure, render  # noqa: E402
+from benchmarks.harness import load
+from benchmarks.table import Figure, render
 
 # name -> module; in the order of the table
 FIGURES = {

@@ -27,7 +27,7 @@ def render(figures: list[Figure], machine: str) -> str:
     head = ["figure", "target", "measured (median)", "before", "result"]
     rows = [[f.name, f.target, f.measured, f.before or "—", _verdict(f.passed)] for f in figures]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
     out = [f"Machine: {machine}", "",
            "before: the same measurement before the fixes of issue 6, on the same machine.", "",
            line(head), "| " + " | ".join("-" * w for w in widths) + " |"]

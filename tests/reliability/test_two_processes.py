@@ -205,7 +205,11 @@ def test_clct_stop_of_an_agent_queued_in_another_process_keeps_its_prompt_from_b
     runner = start(clct, "parallel", tasks, "--max-concurrent", "2",
                    env={**clct.env, "CLCT_MAX_CONCURRENT_INSTANCES": "1"})
     wait_streaming(scripted_api, "story first")
-    (queued,), = clct.rows("select name from agent where state = 'queued'")
+    deadline = time.monotonic() + 30
+    while not (queued_now := clct.rows("select name from agent where state = 'queued'")):
+        assert time.monotonic() < deadline, "the second agent was never queued"
+        time.sleep(0.05)
+    (queued,), = queued_now
     stopped = clct("stop", queued, "--json")
     code, out, err = finish(runner)
     assert stopped.code == 0, str(stopped)
