@@ -1,8 +1,8 @@
 """The scripted Messages API in its own process, so its CPU is not counted as clct's.
 
-Started by the harness: ``python -m benchmarks.api_server CHARS CHUNK``. Every conversation is
-answered with a CHARS-character text streamed in CHUNK-character deltas with no pause between
-them (full speed). It prints its URL on the first line; then each line read on standard input
+Started by the harness: ``python -m benchmarks.api_server CHARS CHUNK [DELAY]``. Every conversation
+is answered with a CHARS-character text streamed in CHUNK-character deltas, DELAY seconds apart
+(default 0: full speed). It prints its URL on the first line; then each line read on standard input
 ("stats") is answered with a JSON line of what it has sent so far.
 """
 
@@ -22,8 +22,9 @@ def answer(chars: int) -> str:
 
 def main() -> None:
     chars, chunk = int(sys.argv[1]), int(sys.argv[2])
+    delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
     reply = answer(chars)
-    api = ScriptedAPI(default=lambda prompt: text(reply, chunk_size=chunk))
+    api = ScriptedAPI(default=lambda prompt: text(reply, chunk_size=chunk, delay=delay))
     api.keep_requests = False  # memory of a long benchmark; nothing reads them
     api.start()
     print(api.url, flush=True)

@@ -108,9 +108,9 @@ def sandbox(files: int = 1, **config: object) -> Iterator[Sandbox]:
 class ApiProcess:
     """benchmarks.api_server as a child process; its variables are set in this process's environment."""
 
-    def __init__(self, chars: int, chunk: int) -> None:
+    def __init__(self, chars: int, chunk: int, delay: float = 0.0) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.api_server", str(chars), str(chunk)], cwd=ROOT,
+            [sys.executable, "-m", "benchmarks.api_server", str(chars), str(chunk), str(delay)], cwd=ROOT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
             # It stands in for a model on another machine: it must not take the CPU from clct here.
             preexec_fn=lambda: os.nice(10))

@@ -25,6 +25,7 @@ from benchmarks.table import Figure, render
 FIGURES = {
     "ingest": "ingest",
     "cpu-streaming": "cpu_streaming",
+    "cpu-paced": "cpu_streaming:measure_paced",
     "cpu-idle": "cpu_idle",
     "many-agents": "many_agents",
     "startup": "startup",
@@ -46,8 +47,9 @@ def child(name: str) -> None:
     import importlib
 
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
-    module = importlib.import_module(f"benchmarks.{FIGURES[name]}")
-    figure = asyncio.run(module.measure())
+    module_name, _, function = FIGURES[name].partition(":")
+    module = importlib.import_module(f"benchmarks.{module_name}")
+    figure = asyncio.run(getattr(module, function or "measure")())
     print(RESULT + json.dumps(dataclasses.asdict(figure)), flush=True)
 
 

@@ -530,6 +530,11 @@ class TranscriptView(ScrollView, can_focus=True):
         if width != self._width:
             self._width = width
             self._laid_out = 0
+        if self._laid_out >= len(self._entries) and len(self._tops) == len(self._entries) + 1 and not force:
+            # Only the streaming block grew, and it is drawn at its own pace (STREAM_RENDER_INTERVAL):
+            # nothing on screen would change, so no frame is drawn (a third of clct's CPU while streaming).
+            self._want_pages()
+            return
         self._layout()
         self._settle()
         self.refresh()
