@@ -307,9 +307,12 @@ class Orchestrator:
         out, _ = await proc.communicate()
         if proc.returncode != 0:
             # The message may be stored (a task's error): a command that prints its environment must not leak the key.
-            redactor = Redactor(secrets_in(os.environ, self.config.agent_env()))
-            tail = redactor.text(out.decode(errors="replace")).strip()[-500:]
+            tail = self.redact(out.decode(errors="replace")).strip()[-500:]
             raise AgentError(f"setup command {command!r} failed with exit status {proc.returncode}: {tail}")
+
+    def redact(self, text: str) -> str:
+        """``text`` with the credentials the agents' CLI sees masked: for what is stored or shown of it."""
+        return Redactor(secrets_in(os.environ, self.config.agent_env())).text(text)
 
     def get_instance(self, instance_id: str) -> ClaudeInstance | None:
         return self._instances.get(instance_id)

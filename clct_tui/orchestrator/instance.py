@@ -194,7 +194,8 @@ class ClaudeInstance:
                         self._set_state(AgentState.STOPPED, f"{STOPPED_ELSEWHERE} before this prompt was sent")
                         return RunResult(success=False, error="interrupted", session_id=self.session_id).as_dict()
                     try:
-                        run = await orch.store_call("start_run", self.instance_id, prompt, kind)
+                        # The prompt is sent as typed, but a key pasted into it is not kept.
+                        run = await orch.store_call("start_run", self.instance_id, orch.redact(prompt), kind)
                     except BaseException:
                         self._set_state(before)  # no run was recorded: the agent is as it was
                         raise

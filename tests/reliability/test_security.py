@@ -395,3 +395,16 @@ def test_run_task_headless_denies_a_write_outside_by_default(clct: Clct, scripte
     assert "? Write asks for approval" in result.out and "denied: denied by --approve deny" in result.out
     assert not target.exists()
     assert os.listdir(target.parent) == []
+
+
+def test_a_key_pasted_into_a_prompt_reaches_the_model_but_is_not_kept(clct: Clct, scripted_api):
+    key = f"sk-ant-api03-CLCTSECRET-{uuid.uuid4().hex}"
+    scripted_api.script("use this key", [text("Noted.")])
+    clct.create("paster")
+    ran = clct("run-task", "paster", f"use this key {key} for the deploy", env=clct.env | {"ANTHROPIC_API_KEY": key})
+    assert ran.code == 0, str(ran)
+    assert any(key in str(body) for body in scripted_api.requests)  # sent as typed
+    assert clct.rows("select prompt from run") == [(f"use this key {MASK} for the deploy",)]
+    assert clct.rows("select last_prompt from agent") == [(f"use this key {MASK} for the deploy",)]
+    leaks = [str(p) for p in files_under(clct.home, skip=clct.home / ".claude") if key.encode() in p.read_bytes()]
+    assert leaks == []
