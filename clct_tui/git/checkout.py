@@ -34,11 +34,11 @@ def add_worktree(repo: pygit2.Repository, name: str, path: Path, branch: pygit2.
     """``repo.add_worktree(name, path, branch)``, with the checkout done without filters when none can apply."""
     tree = branch.peel(pygit2.Tree)
     if filters_may_apply(repo, tree):
-        repo.add_worktree(name, str(path), branch)
+        _add(repo, name, path, branch)
         return
     placeholder = _placeholder_branch(repo)
     try:
-        repo.add_worktree(name, str(path), placeholder)
+        _add(repo, name, path, placeholder)
         worktree = pygit2.Repository(str(path))
         worktree.set_head(branch.name)
     finally:
@@ -50,6 +50,17 @@ def add_worktree(repo: pygit2.Repository, name: str, path: Path, branch: pygit2.
         shutil.rmtree(path, ignore_errors=True)
         repo.lookup_worktree(name).prune(True)
         raise
+
+
+def _add(repo: pygit2.Repository, name: str, path: Path, branch: pygit2.Branch) -> None:
+    try:
+        repo.add_worktree(name, str(path), branch)
+    except pygit2.GitError as exc:
+        # libgit2 makes .git/worktrees and fails if another process made it in the meantime (two clct
+        # processes adding their first worktrees at once); it exists now, so once more succeeds.
+        if "directory exists" not in str(exc):
+            raise
+        repo.add_worktree(name, str(path), branch)
 
 
 def filters_may_apply(repo: pygit2.Repository, tree: pygit2.Tree) -> bool:

@@ -134,14 +134,12 @@ class WorktreeManager:
         when_unlocked(lambda: self.repo.config.__setitem__(f"branch.{branch}.{key}", value))
 
     def _unset(self, branch: str) -> None:
-        def drop(key: str) -> None:
-            try:
-                del self.repo.config[f"branch.{branch}.{key}"]
-            except KeyError:
-                pass
+        def drop() -> None:
+            for key in ("clctbase", "clctcreated"):
+                with contextlib.suppress(KeyError):
+                    del self.repo.config[f"branch.{branch}.{key}"]
 
-        for key in ("clctbase", "clctcreated"):
-            when_unlocked(lambda: drop(key))
+        when_unlocked(drop)  # a retry after a lock skips what the first try already dropped
 
     # -- worktrees -------------------------------------------------------------------
 

@@ -137,7 +137,7 @@ def test_two_processes_streaming_into_one_database_keep_every_event_of_both(clct
     runners = [start(clct, "parallel", f, "--max-concurrent", "2", "--json") for f in files]  # whole errors
     for runner in runners:
         code, out, err = finish(runner)
-        assert code == 0, (out, err)
+        assert code == 0, f"{out}\n{err}"
     assert integrity(clct.database) == "ok"
     runs = clct.rows("select run.id, run.prompt, run.state from run")
     assert sorted((prompt, state) for _, prompt, state in runs) == sorted(
