@@ -145,6 +145,7 @@ class TranscriptView(ScrollView, can_focus=True):
         # _tops[i] is the first line of entry i; valid for i <= _laid_out; _tops[-1] is the total height.
         self._tops: list[int] = [0]
         self._laid_out = 0
+        self._relaid_from = 0  # the first entry laid out again since _flush began: what to draw again
         self._width = 0
         self._painter: Painter | None = None
         self._cached = _StripCache(STRIP_CACHE_LINES)  # entries holding strips, least recent first
@@ -532,12 +533,20 @@ class TranscriptView(ScrollView, can_focus=True):
             self._laid_out = 0
         if self._laid_out >= len(self._entries) and len(self._tops) == len(self._entries) + 1 and not force:
             # Only the streaming block grew, and it is drawn at its own pace (STREAM_RENDER_INTERVAL):
-            # nothing on screen would change, so no frame is drawn (a third of clct's CPU while streaming).
+            # nothing on screen would change, so no frame is drawn.
             self._want_pages()
             return
+        size, offset = self.virtual_size, self.scroll_offset
+        self._relaid_from = len(self._entries)
         self._layout()
         self._settle()
-        self.refresh()
+        if self.virtual_size == size and self.scroll_offset == offset and self._relaid_from < len(self._entries):
+            # Nothing moved: only the lines from the first changed entry down are drawn again (the
+            # streaming block's last lines, mostly), not the whole pane.
+            top = self._tops[self._relaid_from]
+            self.refresh_lines(top, self._tops[-1] - top)
+        else:
+            self.refresh()
         self._want_pages()
 
     def _stream_tick(self) -> None:
@@ -554,6 +563,7 @@ class TranscriptView(ScrollView, can_focus=True):
         start = self._laid_out
         if start >= len(entries) and len(tops) == len(entries) + 1:
             return
+        self._relaid_from = min(self._relaid_from, start)
         del tops[start + 1:]
         total = tops[start]
         for entry in entries[start:]:
