@@ -36,6 +36,10 @@ def demo_replies(prompt: str, delay: float = 0.02) -> list[Reply]:
                               "description": "Run the tests"}, say="I'll run the test suite first.", delay=delay),
             text("All **12 tests** pass.", delay=delay),
         ]
+    if "long" in prompt.lower():  # a long answer, to watch the transcript tail it
+        paragraphs = (f"{i}. The answer goes on, one paragraph after another, so the pane keeps scrolling "
+                      "to follow it while the other agents work." for i in range(1, 61))
+        return [text("\n\n".join(paragraphs), delay=delay)]
     name = f"{slugify(prompt, 3, 30) or 'notes'}.md"
     body = f"# {prompt.strip().splitlines()[0][:60]}\n\n- planned\n- written\n- checked\n"
     return [
