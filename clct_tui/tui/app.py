@@ -32,6 +32,7 @@ from clct_tui.orchestrator import (
 )
 from clct_tui.paths import user_themes_dir
 from clct_tui.summaries import money
+from clct_tui.tui.notices import FinishedNotices
 from clct_tui.tui.screens.approval import ApprovalScreen
 from clct_tui.tui.screens.dialogs import ConfirmScreen, TextPromptScreen
 from clct_tui.tui.screens.diff import DiffScreen
@@ -88,6 +89,8 @@ class ClctApp(App[None]):
         self._main_branch: str | None = None  # the main checkout's branch
         # Engine events arrive while dialogs are open; they always update the main screen's panes.
         self.main = MainScreen()
+        # Finished runs are routine: told in the status line, gathered; toasts are for what needs someone.
+        self._finished = FinishedNotices(self.set_timer, self._tell_finished)
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -164,7 +167,7 @@ class ClctApp(App[None]):
         elif isinstance(event, RunFinished):
             result = event.result
             if result.success:
-                self._tell(f"{self._agent_name(event.agent_id)} finished ({money(result.cost_usd)})")
+                self._finished.add(f"{self._agent_name(event.agent_id)} ({money(result.cost_usd)})")
             elif result.error == "interrupted":
                 self._tell(f"{self._agent_name(event.agent_id)} was interrupted", severity="warning")
             else:
@@ -178,6 +181,11 @@ class ClctApp(App[None]):
             self.main.query_one(TaskGraph).update_task(event.task_name, event.status.value, event.agent_id)
         elif isinstance(event, EngineFailure):
             self._tell(event.message, severity="error")
+
+    def _tell_finished(self, notice: str) -> None:
+        self.main.query_one(StatusLine).show_notice(notice)
+        if self.config.bell:
+            self.bell()
 
     def _tell(self, message: str, severity: str = "information") -> None:
         self.notify(message, severity=severity)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from clct_tui.testing.scripted_api import hang, text, tool_use
 from clct_tui.tui.screens.approval import ApprovalScreen
 from clct_tui.tui.screens.new_agent import NewAgentScreen
 from clct_tui.tui.widgets.prompt_bar import PromptBar
+from clct_tui.tui.widgets.status_line import StatusLine
 from clct_tui.tui.widgets.worktree_list import WorktreeList
 from tests.tui.conftest import (
     SIZE,
@@ -149,3 +150,17 @@ async def test_i_interrupts_a_running_agent_and_the_conversation_goes_on(scripte
         app.main.query_one(PromptBar).focus()
         await pilot.press(*"are you there", "enter")
         await wait_for(pilot, lambda: "still here" in transcript_text(app), what="the next answer")
+
+
+async def test_a_finished_run_is_told_in_the_status_line_not_in_a_toast(scripted_api, make_app):
+    scripted_api.script("say done", [text("Done.")])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await engine_ready(pilot)
+        await start_agent(pilot, "say done")
+        agent = only_agent(app)
+        status = app.main.query_one(StatusLine)
+        await wait_for(pilot, lambda: status.notice, what="the notice")
+        assert status.notice.startswith(f"{agent.name} ($") and status.notice.endswith(") finished")
+        assert "finished" in screen_text(app)
+        assert not [n for n in app._notifications if "finished" in n.message]
