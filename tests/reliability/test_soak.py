@@ -105,7 +105,11 @@ async def test_eight_agents_fifty_runs_each_lose_nothing_leave_no_process_and_ke
     assert received == emitted and stored_rows == written
 
     settled = [mb for runs_done, mb in curve if runs_done >= WARM_UP]
-    print(f"\nevents emitted {emitted}, handed to the writer {received}, rows stored {stored_rows} (coalesced)")
+    sent_chars = sum(len(scripted_api.sent_text[words]) for _, words, _ in runs)
+    sent_deltas = sum(-(-len(scripted_api.sent_text[words]) // 4) for _, words, _ in runs)
+    print(f"\nthe model sent {sent_deltas} text deltas ({sent_chars} characters) in {len(runs)} runs; every run's "
+          f"stored text is what was sent; events emitted (deltas joined per frame) {emitted}, handed to the "
+          f"writer {received}, rows stored {stored_rows} (coalesced)")
     print("RSS after runs of agent 0: " + ", ".join(f"{n}:{mb:.0f} MB" for n, mb in curve))
     print(f"peak RSS {max(mb for _, mb in curve):.0f} MB; growth after warm-up {settled[-1] - settled[0]:+.1f} MB")
     assert settled[-1] - settled[0] < max(20.0, 0.1 * settled[0]), "memory keeps growing after warm-up"
