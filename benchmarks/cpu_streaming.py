@@ -67,7 +67,7 @@ async def measure() -> Figure:
                "two cores are saturated: the CLIs take what clct leaves); µs/event makes runs at different rates "
                "comparable: the CLIs run at a lower priority now (nice 10), so they stream faster than before and "
                "the per-delta figure is the fair comparison. What is left per delta is about a third Textual "
-               "drawing frames (the tailing pane, the worktree rows and a notice as each one-second run ends), a "
+               "drawing frames (the tailing pane, and the worktree rows as each one-second run ends), a "
                "quarter the SDK reading and parsing each of the CLI's JSON lines, and the rest the driver, the "
                "event loop and the store."],
         details=s.details,
