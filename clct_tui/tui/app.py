@@ -183,6 +183,8 @@ class ClctApp(App[None]):
             self._tell(event.message, severity="error")
 
     def _tell_finished(self, notice: str) -> None:
+        if not self.main.is_attached:
+            return  # told a moment after clct began to quit
         self.main.query_one(StatusLine).show_notice(notice)
         if self.config.bell:
             self.bell()
