@@ -12,7 +12,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from clct_tui.agents import cli_status
 from clct_tui.agents.redact import Redactor, secrets_in
@@ -42,6 +42,7 @@ from clct_tui.store import EventRecord, RunRecord, Store
 log = logging.getLogger(__name__)
 Subscriber = Callable[[EngineEvent], None]
 SHUTDOWN_GRACE = 5.0  # seconds an interrupted run gets to finish cleanly on shutdown
+T = TypeVar("T")
 
 
 class Orchestrator:
@@ -310,9 +311,10 @@ class Orchestrator:
             tail = self.redact(out.decode(errors="replace")).strip()[-500:]
             raise AgentError(f"setup command {command!r} failed with exit status {proc.returncode}: {tail}")
 
-    def redact(self, text: str) -> str:
-        """``text`` with the credentials the agents' CLI sees masked: for what is stored or shown of it."""
-        return Redactor(secrets_in(os.environ, self.config.agent_env())).text(text)
+    def redact(self, value: T) -> T:
+        """``value`` (text, or strings anywhere in dicts and lists) with the credentials the agents' CLI
+        sees masked: for what is stored or shown of it."""
+        return Redactor(secrets_in(os.environ, self.config.agent_env())).value(value)
 
     def get_instance(self, instance_id: str) -> ClaudeInstance | None:
         return self._instances.get(instance_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 from functools import partial
 from pathlib import Path
@@ -383,7 +384,9 @@ class ClctApp(App[None]):
             if answer is not None:
                 instance.answer_approval(request.request_id, answer.allow, answer.reason)
 
-        self.push_screen(ApprovalScreen(instance.name, request, deny_first=deny), answered)
+        # A key in the tool's input (a curl header, say) is not put on screen.
+        shown = dataclasses.replace(request, input=self.orchestrator.redact(request.input))
+        self.push_screen(ApprovalScreen(instance.name, shown, deny_first=deny), answered)
 
     def action_interrupt(self) -> None:
         instance = self._selected_instance()

@@ -20,8 +20,16 @@ from clct_tui.agents.redact import MASK, Redactor
 from clct_tui.domain import EventKind, TranscriptEvent
 from clct_tui.orchestrator.events import ApprovalRequested
 from clct_tui.testing.scripted_api import hang, status, text, tool_use
+from clct_tui.tui.screens.approval import ApprovalScreen
 from tests.reliability.conftest import Clct, git
-from tests.tui.conftest import SIZE, engine_ready, make_app, wait_for  # noqa: F401 (make_app: a fixture)
+from tests.tui.conftest import (  # noqa: F401 (make_app: a fixture)
+    SIZE,
+    engine_ready,
+    make_app,
+    screen_text,
+    start_agent,
+    wait_for,
+)
 
 CLCT_SOURCE = Path(__file__).resolve().parents[2] / "clct_tui"
 
@@ -419,3 +427,20 @@ def test_a_key_pasted_into_a_prompt_reaches_the_model_but_is_not_kept(clct: Clct
     assert clct.rows("select prompt from run") == [(f"use this key {MASK} for the deploy",)]
     assert clct.rows("select last_prompt from agent") == [(f"use this key {MASK} for the deploy",)]
     assert holding(files_under(clct.home, skip=clct.home / ".claude"), key) == []
+
+
+async def test_the_approval_dialog_does_not_show_a_key_in_the_tool_input(scripted_api, make_app):
+    key = os.environ["ANTHROPIC_API_KEY"]  # the scripted API's, given to the CLI
+    command = f"curl -H 'x-api-key: {key}' https://example.invalid"
+    scripted_api.script("call the api", [tool_use("Bash", {"command": command}), text("done")])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await engine_ready(pilot)
+        await start_agent(pilot, "call the api")
+        agent = app.orchestrator.list_instances()[0]
+        await wait_for(pilot, lambda: agent.pending_approvals, what="the approval request")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="the approval dialog")
+        shown = screen_text(app)
+        assert f"x-api-key: {MASK}" in shown and key not in shown
+        await pilot.press("d", *"no", "enter")
