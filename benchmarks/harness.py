@@ -23,6 +23,7 @@ from pathlib import Path
 import psutil
 
 from clct_tui.config import Config
+from clct_tui.testing.home import isolate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,14 +86,7 @@ def sandbox(files: int = 1, **config: object) -> Iterator[Sandbox]:
     saved = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="clct-bench-") as tmp:
         root = Path(tmp)
-        home = root / "home"
-        home.mkdir()
-        os.environ["HOME"] = str(home)
-        os.environ["CLAUDE_CONFIG_DIR"] = str(home / ".claude")
-        for name in ("CONFIG", "DATA", "CACHE", "STATE"):
-            os.environ[f"XDG_{name}_HOME"] = str(home / f".xdg-{name.lower()}")
-        for var in [v for v in os.environ if v.startswith("CLCT_")]:
-            del os.environ[var]
+        isolate(root / "home")
         settings = dict(worktree_base_path=root / "worktrees", database_url=f"sqlite:///{root / 'history.db'}",
                         instance_timeout=300, retry_base_delay=0.1, max_concurrent_instances=8)
         try:

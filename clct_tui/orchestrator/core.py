@@ -72,9 +72,8 @@ class Orchestrator:
         self._opened = False
         self.closing = False  # set by shutdown(): no new runs start
         self._store_failure: str | None = None  # the last database failure told, until a write succeeds
-        from clct_tui.orchestrator.sessions import (
-            SessionManager,  # sessions build on this class
-        )
+        # sessions.py builds on this class, so it is imported here rather than at the top.
+        from clct_tui.orchestrator.sessions import SessionManager
 
         self.sessions = SessionManager(self)
 

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from clct_tui.orchestrator.naming import slugify
+from clct_tui.testing.home import isolate
 from clct_tui.testing.scripted_api import Reply, ScriptedAPI, text, tool_use
 
 EXAMPLE_FILES = {
@@ -65,14 +66,7 @@ def make_example_repo(path: Path) -> Path:
 
 def sandbox(root: Path, api: ScriptedAPI) -> None:
     """Point this process (and the CLI it starts) at ``root`` and the scripted API."""
-    home = root / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    os.environ["HOME"] = str(home)
-    os.environ["CLAUDE_CONFIG_DIR"] = str(home / ".claude")
-    for name in ("CONFIG", "DATA", "CACHE", "STATE"):
-        os.environ[f"XDG_{name}_HOME"] = str(home / f".xdg-{name.lower()}")
-    for var in [v for v in os.environ if v.startswith("CLCT_")]:
-        del os.environ[var]
+    isolate(root / "home")
     os.environ.update(api.env())
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from clct_tui.paths import repo_worktree_folder
+from clct_tui.testing.home import home_env
 from clct_tui.testing.scripted_api import ScriptedAPI
 from tests.e2e.conftest import make_repo
 
@@ -120,11 +121,7 @@ def isolated_env(home: Path, api: ScriptedAPI | None) -> dict[str, str]:
     """The process environment without the user's clct, Claude or API settings, plus the test's own."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CLCT_", "ANTHROPIC_", "CLAUDE_", "XDG_"))}
-    home.mkdir(parents=True, exist_ok=True)
-    env.update(HOME=str(home), CLAUDE_CONFIG_DIR=str(home / ".claude"), TZ="UTC", PYTHONUNBUFFERED="1",
-               CLCT_INSTANCE_TIMEOUT="60", CLCT_RETRY_BASE_DELAY="0.1")
-    for name in ("CONFIG", "DATA", "CACHE", "STATE"):
-        env[f"XDG_{name}_HOME"] = str(home / f".xdg-{name.lower()}")
+    env.update(home_env(home), TZ="UTC", PYTHONUNBUFFERED="1", CLCT_INSTANCE_TIMEOUT="60", CLCT_RETRY_BASE_DELAY="0.1")
     if api is not None:
         env.update(api.env())
     return env

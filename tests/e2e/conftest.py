@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -17,19 +18,17 @@ from pathlib import Path
 import pytest
 
 from clct_tui import Config
+from clct_tui.testing.home import home_env
 from clct_tui.testing.scripted_api import ScriptedAPI
 
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
     home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home / ".claude"))
-    for name in ("CONFIG", "DATA", "CACHE", "STATE"):
-        monkeypatch.setenv(f"XDG_{name}_HOME", str(home / f".xdg-{name.lower()}"))
+    for key, value in home_env(home).items():
+        monkeypatch.setenv(key, value)
     monkeypatch.setenv("TZ", "UTC")
-    for var in [v for v in __import__("os").environ if v.startswith("CLCT_")]:
+    for var in [v for v in os.environ if v.startswith("CLCT_")]:
         monkeypatch.delenv(var)
     return home
 
