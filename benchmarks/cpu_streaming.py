@@ -38,14 +38,14 @@ async def sample(chars: int, delay: float) -> Samples:
             agents = await live.add_agents(AGENTS, "cpu")
             live.worktree_list.select(agents[0].instance_id)
             live.start_streaming(agents)
-            await until(lambda: sum(live.deltas.values()) > (5_000 if not delay else 500), 60, "the agents to stream")
+            await until(lambda: live.deltas > (5_000 if not delay else 500), 60, "the agents to stream")
             for run in range(RUNS):
                 meter = CpuMeter(exclude={api.pid})
-                before = sum(live.deltas.values())
+                before = live.deltas
                 meter.start()
                 await asyncio.sleep(WINDOW)
                 cpu = meter.stop()
-                events = sum(live.deltas.values()) - before
+                events = live.deltas - before
                 out.shares.append(cpu.own_share)
                 out.per_event.append(cpu.own / max(1, events) * 1e6)
                 out.details.append(f"run {run + 1}: clct {cpu.own_share:.0%} of a core, the {cpu.n_children} CLIs "

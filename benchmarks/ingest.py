@@ -32,13 +32,13 @@ async def measure() -> Figure:
             agents = await live.add_agents(AGENTS, "stream")
             live.worktree_list.select(agents[0].instance_id)
             live.start_streaming(agents)
-            await until(lambda: sum(live.deltas.values()) > 5_000, 60, "the agents to stream")
+            await until(lambda: live.deltas > 5_000, 60, "the agents to stream")
             for run in range(RUNS):
-                before = sum(live.deltas.values())
+                before = live.deltas
                 loop = asyncio.get_running_loop()
                 t0 = loop.time()
                 latencies = await live.key_latencies(PRESSES, GAP)
-                rate = (sum(live.deltas.values()) - before) / (loop.time() - t0)
+                rate = (live.deltas - before) / (loop.time() - t0)
                 ms = [x * 1000 for x in latencies]
                 per_run.append((median(ms), percentile(ms, 99)))
                 details.append(f"run {run + 1}: key median {median(ms):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
@@ -84,8 +84,8 @@ async def _check(live) -> Check:
     expected = answer(CHARS)
     sent = live.api.stats()
     runs_total = sum(live.runs.values())
-    deltas = sum(live.deltas.values())
-    delta_chars = sum(live.text_chars.values())
+    deltas = live.deltas
+    delta_chars = live.delta_chars
     joined = sum(live.appended.values())
     stored_events = orch.store.events_received
     rows = orch.store.rows_written

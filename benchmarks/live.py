@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from textual import events
 
 from benchmarks.harness import ApiProcess, Sandbox, until
-from clct_tui.domain import EventKind
 from clct_tui.orchestrator import ClaudeInstance, TranscriptAppended
 from clct_tui.tui.app import ClctApp
 from clct_tui.tui.widgets.worktree_list import WorktreeList
@@ -63,9 +62,8 @@ class LiveApp:
     api: ApiProcess
     clock: FrameClock
     streaming: list[ClaudeInstance] = field(default_factory=list)
+    agents: list[ClaudeInstance] = field(default_factory=list)
     appended: dict[str, int] = field(default_factory=dict)  # TranscriptAppended per agent (deltas joined)
-    deltas: dict[str, int] = field(default_factory=dict)  # text deltas the driver received per agent
-    text_chars: dict[str, int] = field(default_factory=dict)  # their characters per agent
     runs: dict[str, int] = field(default_factory=dict)  # finished runs per agent
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task] = field(default_factory=list)
@@ -78,24 +76,19 @@ class LiveApp:
         if isinstance(event, TranscriptAppended):
             self.appended[event.agent_id] = self.appended.get(event.agent_id, 0) + 1
 
-    def _count_driver_events(self, agent: ClaudeInstance) -> None:
-        """Count what the driver hands the agent: every SDK stream event, before clct joins any."""
-        on_event = agent._on_event
-        agent_id = agent.instance_id
+    @property
+    def deltas(self) -> int:
+        """Text deltas read from the CLIs' output, before clct joins any."""
+        return sum(a._driver.deltas_read[0] for a in self.agents if a._driver is not None)
 
-        def counted(event) -> None:
-            if event.kind is EventKind.TEXT:
-                self.deltas[agent_id] = self.deltas.get(agent_id, 0) + 1
-                self.text_chars[agent_id] = self.text_chars.get(agent_id, 0) + len(event.text)
-            on_event(event)
-
-        agent._on_event = counted  # type: ignore[method-assign] - read by start() when it makes the driver
+    @property
+    def delta_chars(self) -> int:
+        return sum(a._driver.deltas_read[1] for a in self.agents if a._driver is not None)
 
     async def add_agents(self, count: int, prefix: str) -> list[ClaudeInstance]:
         orch = self.app.orchestrator
         made = [await orch.create_instance(worktree_name=f"{prefix}{i:02d}") for i in range(count)]
-        for agent in made:
-            self._count_driver_events(agent)
+        self.agents.extend(made)
         await asyncio.gather(*(a.start() for a in made))  # the CLI processes, connected
         return made
 

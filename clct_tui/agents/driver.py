@@ -32,6 +32,7 @@ from clct_tui.agents.translate import (
     run_result,
     translate,
 )
+from clct_tui.agents.transport import DeltaJoiner, JoiningTransport
 from clct_tui.domain import ApprovalRequest, EventKind, RunResult, TranscriptEvent
 from clct_tui.errors import (
     AgentError,
@@ -76,6 +77,7 @@ class AgentDriver:
         self._on_approval = on_approval
         self._answers: dict[str, asyncio.Future[tuple[bool, str]]] = {}
         self._client: ClaudeSDKClient | None = None
+        self._joiners: list[DeltaJoiner] = []  # one per CLI process this driver started
         self._interrupted = False
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
         # The CLI sees the key (its environment is ours plus options.env); what we hand on must not.
@@ -84,6 +86,11 @@ class AgentDriver:
     @property
     def connected(self) -> bool:
         return self._client is not None
+
+    @property
+    def deltas_read(self) -> tuple[int, int]:
+        """Token deltas read from Claude Code's output, and their characters, before any were joined."""
+        return sum(j.deltas for j in self._joiners), sum(j.chars for j in self._joiners)
 
     # -- connection ------------------------------------------------------------------
 
@@ -115,7 +122,10 @@ class AgentDriver:
         if not Path(self.options.cwd).is_dir():
             raise AgentError(f"the worktree folder {self.options.cwd} does not exist (removed outside clct?)")
         name_asyncio_for_this_thread()
-        client = ClaudeSDKClient(self._sdk_options())
+        options = self._sdk_options()
+        transport = JoiningTransport(options)
+        self._joiners.append(transport.joiner)
+        client = ClaudeSDKClient(options, transport=transport)
         try:
             await client.connect()
         except asyncio.CancelledError:

@@ -18,7 +18,7 @@ def driver(git_repo, events, **options):
     return AgentDriver(AgentOptions(cwd=git_repo, **options), on_event=events.append)
 
 
-async def test_streamed_text_arrives_as_chunks_that_add_up_to_what_was_sent(scripted_api, git_repo):
+async def test_streamed_text_adds_up_to_what_was_sent_and_every_delta_is_counted(scripted_api, git_repo):
     answer = "The quick brown fox jumps over the lazy dog. " * 5
     scripted_api.script("tell me", [text(answer, chunk_size=5)])
     events = []
@@ -28,9 +28,23 @@ async def test_streamed_text_arrives_as_chunks_that_add_up_to_what_was_sent(scri
     finally:
         await agent.disconnect()
     chunks = [e for e in events if e.kind is EventKind.TEXT]
-    assert len(chunks) > 10 and "".join(e.text for e in chunks) == answer
+    assert "".join(e.text for e in chunks) == answer
+    assert agent.deltas_read == (len(answer) // 5, len(answer))  # joined per read, none lost
     assert events[0].kind is EventKind.PROMPT and events[-1].kind is EventKind.RESULT
     assert result.success and result.session_id and result.num_turns == 1 and result.output == answer
+
+
+async def test_text_streamed_slowly_arrives_as_it_comes_not_at_the_end(scripted_api, git_repo):
+    answer = "One sentence at a time, a fifth of a second apart. " * 4
+    scripted_api.script("tell me slowly", [text(answer, chunk_size=len(answer) // 4, delay=0.2)])
+    events = []
+    agent = driver(git_repo, events)
+    try:
+        await agent.run("tell me slowly")
+    finally:
+        await agent.disconnect()
+    chunks = [e.text for e in events if e.kind is EventKind.TEXT]
+    assert len(chunks) >= 3 and "".join(chunks) == answer
 
 
 async def test_a_write_tool_call_writes_the_file_in_the_working_folder(scripted_api, git_repo):

@@ -1,0 +1,183 @@
+"""The CLI's stdout, read a frame at a time with each block's token deltas joined, before the SDK parses it.
+
+Claude Code writes one JSON line per token delta: thousands a second per agent at full speed. The SDK
+turns every line into a message and hands it through two queues and several tasks, which cost clct
+more than everything else it does with a delta. Read at most once a frame, the lines of one read that
+continue the same text (or thinking) block are joined here into one line, so the SDK parses and
+hands on one message per block per frame. The text is unchanged and every other line is passed on
+as the CLI wrote it, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import anyio
+from claude_agent_sdk import ClaudeAgentOptions
+from claude_agent_sdk._internal.transport.subprocess_cli import SubprocessCLITransport
+
+READ_EVERY = 1 / 30  # seconds between reads of the CLI's stdout while it writes
+BIG_READ = 32_768  # characters: a read this long was cut by the reader, the next one need not wait
+
+# A text (or thinking) delta line as the CLI writes it, up to the opening quote of its text. Lines of
+# another shape are passed on unjoined: correct, only not cheaper.
+_DELTA = re.compile(r'\{"type":"stream_event","event":\{"type":"content_block_delta","index":\d+,'
+                    r'"delta":\{"type":"(?:text_delta","text|thinking_delta","thinking)":"')
+_scan_string = json.decoder.scanstring  # the C decoder of one JSON string, from its first character
+
+
+@dataclass
+class _Block:
+    """Consecutive deltas of one block, held until a different line or the end of the read."""
+
+    key: tuple[str, str]
+    head: str  # the first line up to its text
+    tail: str  # and after it
+    parts: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        text = self.parts[0] if len(self.parts) == 1 else "".join(self.parts)
+        return self.head + json.dumps(text, ensure_ascii=False) + self.tail + "\n"
+
+
+class DeltaJoiner:
+    """Joins consecutive text (or thinking) delta lines of one block within each chunk pushed."""
+
+    def __init__(self) -> None:
+        self.deltas = 0  # delta lines read from the CLI (before joining)
+        self.chars = 0  # their text's characters
+        self._partial: list[str] = []  # a line begun in an earlier chunk
+        self._block: _Block | None = None
+
+    def push(self, chunk: str) -> str:
+        """Take a chunk of stdout; return the complete lines it ended, deltas joined."""
+        self._partial.append(chunk)
+        if "\n" not in chunk:
+            return ""
+        *lines, tail = "".join(self._partial).split("\n")
+        self._partial = [tail] if tail else []
+        out: list[str] = []
+        for line in lines:
+            block = self._delta(line)
+            held = self._block
+            if block is not None and held is not None and held.key == block.key:
+                held.parts.extend(block.parts)
+                continue
+            if held is not None:
+                out.append(held.line())
+            self._block = block
+            if block is None:
+                out.append(line + "\n")
+        if self._block is not None:  # not held past this read: the CLI may now pause for a long time
+            out.append(self._block.line())
+            self._block = None
+        return "".join(out)
+
+    def rest(self) -> str:
+        """What is left at the end of the stream: an unfinished last line, passed on as it came."""
+        rest, self._partial = "".join(self._partial), []
+        return rest
+
+    def _delta(self, line: str) -> _Block | None:
+        start = _DELTA.match(line)
+        if start is None:
+            return None
+        try:
+            text, end = _scan_string(line, start.end())
+        except ValueError:
+            return None
+        tail = line[end:]
+        if not tail.startswith("}},"):
+            return None  # more in the delta than its text: passed on as it is
+        self.deltas += 1
+        self.chars += len(text)
+        # Deltas join when everything but their text and uuid is the same: block index, kind, session, parent.
+        before, found, after = tail.partition('"uuid":"')
+        rest_key = before + after[after.find('"'):] if found else tail
+        return _Block((start.group(), rest_key), line[:start.end() - 1], tail, [text])
+
+
+class JoinedStdout:
+    """The CLI's stdout stream, read at most every READ_EVERY seconds, with deltas joined."""
+
+    def __init__(self, stream: Any, joiner: DeltaJoiner, every: float = READ_EVERY) -> None:
+        self._stream = stream
+        self._pipe = _pipe_of(stream)
+        self._joiner = joiner
+        self._every = every
+        self._next_read = 0.0
+        self._ended = False
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self
+
+    async def __anext__(self) -> str:
+        if self._ended:
+            raise StopAsyncIteration
+        wait = self._next_read - time.monotonic()
+        if wait > 0:
+            await self._wait(wait)
+        try:
+            chunk = await self._stream.receive()
+        except anyio.EndOfStream:
+            self._ended = True
+            return self._joiner.rest()
+        self._next_read = 0.0 if len(chunk) >= BIG_READ else time.monotonic() + self._every
+        return self._joiner.push(chunk)
+
+    async def _wait(self, seconds: float) -> None:
+        """Let the CLI's output gather in the pipe: the event loop does not even read it meanwhile.
+
+        Otherwise asyncio reads the pipe as each line lands, one wake-up per delta. A pipe already
+        paused by asyncio's own flow control (its buffer is full) is left to it.
+        """
+        pipe = self._pipe
+        pause = pipe is not None and pipe.is_reading()
+        if pause:
+            pipe.pause_reading()
+        try:
+            await anyio.sleep(seconds)
+        finally:
+            if pause:
+                pipe.resume_reading()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def _pipe_of(stream: Any) -> Any:
+    """The asyncio read transport under anyio's text stream of a process's stdout, if it is one."""
+    try:
+        pipe = stream.transport_stream._stream._transport
+    except AttributeError:
+        return None
+    return pipe if hasattr(pipe, "pause_reading") else None
+
+
+class JoiningTransport(SubprocessCLITransport):
+    """The SDK's own subprocess transport, with its stdout read through JoinedStdout."""
+
+    def __init__(self, options: ClaudeAgentOptions) -> None:
+        # ClaudeSDKClient routes permission prompts over stdio when it builds its transport; one given to
+        # it is built here, so the same is asked for here.
+        if options.can_use_tool is not None:
+            options = replace(options, permission_prompt_tool_name="stdio")
+        super().__init__(prompt=_no_prompt(), options=options)
+        self.joiner = DeltaJoiner()
+
+    async def connect(self) -> None:
+        await super().connect()
+        stream = getattr(self, "_stdout_stream", None)
+        if stream is not None:  # an SDK that reads its stdout otherwise is left to read it its way
+            self._stdout_stream = JoinedStdout(stream, self.joiner)
+
+
+async def _no_prompt() -> AsyncIterator[dict[str, Any]]:
+    """Prompts are written by the client as it goes: the transport streams input from the start."""
+    return
+    yield {}  # an async generator that yields nothing
