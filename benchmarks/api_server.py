@@ -1,7 +1,7 @@
 """The scripted Messages API in its own process, so its CPU is not counted as clct's.
 
 Started by the harness: ``python -m benchmarks.api_server CHARS CHUNK [DELAY]``. Every conversation
-is answered with a CHARS-character text streamed in CHUNK-character deltas, DELAY seconds apart
+is answered with a CHARS-character text (paragraphs of ~500 characters) streamed in CHUNK-character deltas, DELAY seconds apart
 (default 0: full speed). It prints its URL on the first line; then each line read on standard input
 ("stats") is answered with a JSON line of what it has sent so far.
 """
@@ -14,10 +14,12 @@ import sys
 from clct_tui.testing.scripted_api import ScriptedAPI, text
 
 WORDS = ("streaming at full speed, every token a delta; the transcript tails it while the database keeps it. ")
+# Prose as a model writes it: paragraphs of about 500 characters.
+PARAGRAPH = (WORDS * 5).rstrip() + "\n\n"
 
 
 def answer(chars: int) -> str:
-    return (WORDS * (chars // len(WORDS) + 1))[:chars]
+    return (PARAGRAPH * (chars // len(PARAGRAPH) + 1))[:chars]
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ transcript of 100k events lays out without rendering more than the visible part.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,7 +177,13 @@ class PromptEntry(Entry):
 
 
 class TextEntry(Entry):
-    """Consecutive chunks of one assistant text block, shown as Markdown."""
+    """Consecutive chunks of one assistant text block, shown as Markdown.
+
+    A streaming block is rendered again as it grows. So that a long answer does not cost more at
+    each render, its settled paragraphs are rendered once and kept: the text is cut between two
+    plain paragraphs (nothing else, outside any code fence), where Markdown renders the parts on
+    either side exactly as it renders the whole, one blank line between them.
+    """
 
     gap = 1
 
@@ -184,6 +191,11 @@ class TextEntry(Entry):
         super().__init__()
         self.block = block
         self._chunks = [text]
+        self._cuts: list[int] = [0]  # offsets in the text where a settled piece starts; the last starts the tail
+        self._pieces: list[list[Strip]] = []  # the settled pieces' lines, for _pieces_key
+        self._pieces_key: tuple[int, Palette] | None = None
+        self._checked = 0  # how far the text was searched for link definitions
+        self._whole = False  # a link definition may serve a link anywhere: no cut is safe then
 
     def add(self, text: str) -> None:
         self._chunks.append(text)
@@ -191,6 +203,7 @@ class TextEntry(Entry):
     def prepend(self, text: str) -> None:
         """The block's earlier text, read after this part (a page of history before it)."""
         self._chunks[:] = [text + self.text]
+        self._cuts, self._pieces, self._checked = [0], [], 0
 
     @property
     def text(self) -> str:
@@ -199,16 +212,83 @@ class TextEntry(Entry):
             self._chunks[:] = ["".join(self._chunks)]
         return self._chunks[0]
 
+    def drop_strips(self) -> None:
+        super().drop_strips()
+        self._pieces, self._pieces_key = [], None
+
     def render(self, painter: Painter, width: int) -> list[Strip]:
-        text = self.text.strip("\n")
+        text = self.text
         if not text.strip():
             return []
-        markdown = Markdown(text, code_theme=painter.palette.code_theme, hyperlinks=False)
-        return painter.lines(markdown, width)
+        self._advance(text)
+        key = (width, painter.palette)
+        if self._pieces_key != key:
+            self._pieces, self._pieces_key = [], key
+        cuts = self._cuts
+        while len(self._pieces) < len(cuts) - 1:
+            i = len(self._pieces)
+            self._pieces.append(self._markdown(painter, text[cuts[i]:cuts[i + 1]], width))
+        lines: list[Strip] = []
+        for piece in self._pieces:
+            lines.extend(piece)
+            lines.append(painter.blank(width))
+        tail = self._markdown(painter, text[cuts[-1]:], width)
+        if not tail and lines:
+            lines.pop()
+        return lines + tail
+
+    @staticmethod
+    def _markdown(painter: Painter, text: str, width: int) -> list[Strip]:
+        text = text.strip("\n")
+        if not text.strip():
+            return []
+        return painter.lines(Markdown(text, code_theme=painter.palette.code_theme, hyperlinks=False), width)
+
+    def _advance(self, text: str) -> None:
+        """Move the start of the tail over every paragraph that can be cut off (see the class)."""
+        if self._whole:
+            return
+        # From the start of the line that was being written at the last look.
+        if _LINK_DEFINITION.search(text, text.rfind("\n", 0, self._checked) + 1):
+            self._whole, self._cuts, self._pieces = True, [0], []
+            return
+        self._checked = len(text)
+        start = self._cuts[-1]
+        blocks = text[start:].split("\n\n")
+        offset, previous_plain, in_fence = start, False, False
+        for block in blocks[:-1]:  # complete blocks only: the last one may still grow into something else
+            if in_fence:
+                in_fence = not _toggles_fence(block)
+                previous_plain = False
+            else:
+                plain = _is_plain_paragraph(block)
+                if plain and previous_plain:
+                    self._cuts.append(offset)
+                in_fence = _toggles_fence(block)
+                previous_plain = plain
+            offset += len(block) + 2
 
     def estimate(self, width: int) -> int:
         text = self.text.strip("\n")
         return wrapped_height(text, width) if text.strip() else 0
+
+
+# A line that may begin (or belong to) anything but a plain paragraph: a heading, quote, list item,
+# table, HTML, link definition, rule or setext underline, fence, or indented code.
+_NOT_PARAGRAPH = re.compile(r" {0,3}(?:[#>*+\-|<\[=`~_]|\d+[.)]|\t| )")
+
+
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.MULTILINE)
+
+
+def _is_plain_paragraph(block: str) -> bool:
+    return bool(block.strip()) and not any(_NOT_PARAGRAPH.match(line) for line in block.split("\n"))
+
+
+def _toggles_fence(block: str) -> bool:
+    """Whether a code fence is open after ``block`` that was not before it, or the other way round."""
+    fences = sum(1 for line in block.split("\n") if line.lstrip(" ").startswith(("```", "~~~")))
+    return fences % 2 == 1
 
 
 class ThinkingEntry(TextEntry):
