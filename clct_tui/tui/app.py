@@ -12,6 +12,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from clct_tui.config import Config
@@ -50,6 +51,7 @@ from clct_tui.tui.widgets.worktree_list import MAIN_ID, AgentRow, WorktreeList
 
 TRANSCRIPT_TAIL = 5_000  # rows loaded from history when an agent is selected
 TRANSCRIPT_PAGE = 2_000  # rows read when the transcript is scrolled past what it holds
+ROWS_EVERY = 0.1  # seconds: agents' rows and the status line are redrawn at most this often
 
 
 class ClctCommands(Provider):
@@ -83,6 +85,9 @@ class ClctApp(App[None]):
         self.show_clock = show_clock
         self.selected_id: str | None = None
         self._git_counts: dict[str, tuple[int, int, int]] = {}
+        self._rows_due: set[str] = set()  # agents whose rows change at the next redraw
+        self._status_due = False
+        self._redraw_timer: Timer | None = None
         self._plan = None  # tasks read from a file, not yet a session
         self._plan_name: str | None = None
         self._session_id: str | None = None  # the session in the Tasks pane
@@ -227,11 +232,34 @@ class ClctApp(App[None]):
         self._update_status()
 
     def _update_row(self, agent_id: str) -> None:
-        row = self._row(agent_id)
-        if row is not None:
-            self.main.query_one(WorktreeList).update_row(row)
+        self._rows_due.add(agent_id)
+        self._redraw_soon()
 
     def _update_status(self) -> None:
+        self._status_due = True
+        self._redraw_soon()
+
+    def _redraw_soon(self) -> None:
+        # Each run moves its agent through several states and ends with a git status: drawn one by one,
+        # with many agents each change was a frame of its own. Gathered, they share one.
+        if self._redraw_timer is None:
+            self._redraw_timer = self.set_timer(ROWS_EVERY, self._redraw_rows, name="rows and status")
+
+    def _redraw_rows(self) -> None:
+        self._redraw_timer = None
+        if not self.main.is_attached:
+            return
+        due, self._rows_due = self._rows_due, set()
+        worktree_list = self.main.query_one(WorktreeList)
+        for agent_id in due:
+            row = self._row(agent_id)
+            if row is not None:
+                worktree_list.update_row(row)
+        if self._status_due:
+            self._status_due = False
+            self._redraw_status()
+
+    def _redraw_status(self) -> None:
         status = self.main.query_one(StatusLine)
         instances = self.orchestrator.list_instances()
         status.running = sum(1 for i in instances if i.state in (AgentState.RUNNING, AgentState.WAITING))
