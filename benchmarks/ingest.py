@@ -61,9 +61,10 @@ async def measure() -> Figure:
                "(headless: the frame is fully rendered, only the terminal write is skipped). Moving the "
                "selection also loads that agent's transcript in a worker. With 80 keys a run, p99 is the largest.",
                "Events: every text delta the scripted model sent is one event of the CLI's stream. Equal means: "
-               "the model's count of deltas = the driver's, and for every run of every agent the text the model "
-               "sent = the text stored = the text the transcript pane shows. clct joins a block's deltas over one "
-               "frame (1/30 s) before storing and showing them, so there are far fewer events and rows than deltas."],
+               "the model's count of deltas = the count of delta lines clct read from the CLIs' output, and for "
+               "every run of every agent the text the model sent = the text stored = the text the transcript pane "
+               "shows. clct reads each CLI's output at most every 1/30 s and joins the deltas of a block read "
+               "together before the SDK parses them, so there are far fewer events and rows than deltas."],
         details=details,
     )
 
@@ -112,7 +113,7 @@ async def _check(live) -> Check:
     check.verdict = (f"{deltas:,} of {sent['deltas']:,} deltas stored and shown" if check.ok else
                      f"LOST: {bad_stored} agents' stored text and {bad_shown} agents' shown text differ")
     check.summary = (f"{runs_total} runs; the model sent {sent['deltas']:,} text deltas ({sent['chars']:,} chars); "
-                     f"the driver received {deltas:,} ({delta_chars:,} chars), joined into {joined:,} events; the "
+                     f"clct read {deltas:,} from the CLIs ({delta_chars:,} chars), joined into {joined:,} events; the "
                      f"writer took {stored_events:,} as {rows:,} rows; stored text differs for {bad_stored} agents, "
                      f"shown text for {bad_shown}")
     return check

@@ -52,6 +52,7 @@ from clct_tui.tui.widgets.worktree_list import MAIN_ID, AgentRow, WorktreeList
 TRANSCRIPT_TAIL = 5_000  # rows loaded from history when an agent is selected
 TRANSCRIPT_PAGE = 2_000  # rows read when the transcript is scrolled past what it holds
 ROWS_EVERY = 0.1  # seconds: agents' rows and the status line are redrawn at most this often
+COST_EVERY = 1.0  # seconds: today's cost is summed at most this often while runs finish
 
 
 class ClctCommands(Provider):
@@ -88,6 +89,7 @@ class ClctApp(App[None]):
         self._rows_due: set[str] = set()  # agents whose rows change at the next redraw
         self._status_due = False
         self._redraw_timer: Timer | None = None
+        self._cost_timer: Timer | None = None
         self._plan = None  # tasks read from a file, not yet a session
         self._plan_name: str | None = None
         self._session_id: str | None = None  # the session in the Tasks pane
@@ -178,7 +180,8 @@ class ClctApp(App[None]):
                 self._tell(f"{self._agent_name(event.agent_id)} was interrupted", severity="warning")
             else:
                 self._tell(f"{self._agent_name(event.agent_id)} failed: {result.error}", severity="error")
-            self.refresh_cost()
+            if self._cost_timer is None:  # summed again once a second at most, however many runs end
+                self._cost_timer = self.set_timer(COST_EVERY, self._cost_due, name="cost today")
         elif isinstance(event, (AgentAdded, AgentRemoved)):
             self._refresh_rows()
         elif isinstance(event, WorktreeChanged):
@@ -274,6 +277,10 @@ class ClctApp(App[None]):
             return  # the worktree is gone or broken; its row says so through its state
         self._git_counts[agent_id] = (status.changed_count, status.ahead, status.behind)
         self._update_row(agent_id)
+
+    def _cost_due(self) -> None:
+        self._cost_timer = None
+        self.refresh_cost()
 
     @work(exclusive=True, group="cost", exit_on_error=False, description="sum today's cost")
     async def refresh_cost(self) -> None:
