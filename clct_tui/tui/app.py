@@ -301,11 +301,12 @@ class ClctApp(App[None]):
         title = self.main.query_one("#transcript-title")
         if instance is None:
             prompt.target(None, "")
-            title.update("Transcript")
+            title.update("Transcript", layout=False)
             self.main.query_one("#transcript", TranscriptView).clear()
             return
         prompt.target(agent_id, instance.name)
-        title.update(f"Transcript: {instance.name}")
+        # A pane title is one line of fixed width (app.tcss): no layout of the whole screen for a new name.
+        title.update(f"Transcript: {instance.name}", layout=False)
         # Events streaming in while the tail is read are kept, and added after it unless it holds them.
         self.main.query_one("#transcript", TranscriptView).hold_live()
         self.load_transcript(agent_id)
@@ -514,7 +515,7 @@ class ClctApp(App[None]):
         self._plan, self._session_id = specs, None
         self._plan_name = settings.get("name") or full.stem
         self.main.query_one(TaskGraph).set_tasks([TaskRow(s.name, "pending", s.dependencies) for s in specs], self._plan_name)
-        self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (r runs)")
+        self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (r runs)", layout=False)
         self.notify(f"{len(specs)} task(s) loaded from {full.name}; press r to run them.")
 
     @work(group="tasks", exit_on_error=False, description="run the tasks")
@@ -527,11 +528,11 @@ class ClctApp(App[None]):
         elif self._session_id is None:
             self.notify("Open a task file first (t), or pick a session in history (h).", severity="warning")
             return
-        self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (running)")
+        self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (running)", layout=False)
         try:
             result = await sessions.execute_session(self._session_id)
         finally:
-            self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name}")
+            self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name}", layout=False)
         done = sum(1 for r in result["results"] if r["success"])
         self._tell(f"Session {self._plan_name}: {done}/{len(result['results'])} task(s) done",
                    severity="information" if result["success"] else "error")
@@ -552,7 +553,8 @@ class ClctApp(App[None]):
         )
         self._plan, self._plan_name, self._session_id = None, session.name, session.id
         unfinished = any(t.status != "done" for t in tasks)
-        self.main.query_one("#tasks-title").update(f"Tasks: {session.name}" + (" (r resumes)" if unfinished else ""))
+        title = f"Tasks: {session.name}" + (" (r resumes)" if unfinished else "")
+        self.main.query_one("#tasks-title").update(title, layout=False)
 
     @on(TaskGraph.TaskSelected)
     def _task_selected(self, event: TaskGraph.TaskSelected) -> None:
