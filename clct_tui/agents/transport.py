@@ -146,9 +146,6 @@ class JoinedStdout:
             if pause:
                 pipe.resume_reading()
 
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
 
 def _pipe_of(stream: Any) -> Any:
     """The asyncio read transport under anyio's text stream of a process's stdout, if it is one."""
