@@ -14,7 +14,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -24,25 +24,23 @@ from claude_agent_sdk._internal.transport.subprocess_cli import SubprocessCLITra
 READ_EVERY = 1 / 30  # seconds between reads of the CLI's stdout while it writes
 BIG_READ = 32_768  # characters: a read this long was cut by the reader, the next one need not wait
 
-# A text (or thinking) delta line as the CLI writes it, up to the opening quote of its text. Lines of
-# another shape are passed on unjoined: correct, only not cheaper.
-_DELTA = re.compile(r'\{"type":"stream_event","event":\{"type":"content_block_delta","index":\d+,'
-                    r'"delta":\{"type":"(?:text_delta","text|thinking_delta","thinking)":"')
-_scan_string = json.decoder.scanstring  # the C decoder of one JSON string, from its first character
-
-
-@dataclass
-class _Block:
-    """Consecutive deltas of one block, held until a different line or the end of the read."""
-
-    key: tuple[str, str]
-    head: str  # the first line up to its text
-    tail: str  # and after it
-    parts: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        text = self.parts[0] if len(self.parts) == 1 else "".join(self.parts)
-        return self.head + json.dumps(text, ensure_ascii=False) + self.tail + "\n"
+# A text (or thinking) delta line as the CLI writes it: the line up to its text, the text as JSON
+# escapes it (a JSON string's escapes never span two strings, so escaped texts join as they are), the
+# rest up to the uuid, the uuid, and the rest of the line. Lines of another shape are passed on
+# unjoined: correct, only not cheaper.
+_HEAD = (r'\{"type":"stream_event","event":\{"type":"content_block_delta","index":\d+,'
+         r'"delta":\{"type":"(?:text_delta","text|thinking_delta","thinking)":"')
+_TEXT = r'[^"\\\n]*(?:\\.[^"\\\n]*)*'
+# A run of consecutive delta lines of one block, matched by the regex engine in one pass: every line
+# after the first repeats the first one's head and everything but its text and uuid (block index,
+# kind, session, parent), which the back-references ask for. A line starts at the start of the
+# chunk or after a newline and ends at its end or before a newline (the lookarounds).
+_RUN = re.compile(
+    rf'(?<![^\n])(?P<head>{_HEAD}){_TEXT}(?P<pre>"\}}\}},[^\n]*?"uuid":")(?P<uuid>[^"\n]*)(?P<post>"[^\n]*)(?![^\n])'
+    rf'(?:\n(?P=head){_TEXT}(?P=pre)[^"\n]*(?P=post)(?![^\n]))*')
+# The escaped text of each line of a run: the first string that closes its delta object.
+_LINE_TEXT = re.compile(rf'"delta":\{{"type":"(?:text_delta","text|thinking_delta","thinking)":"({_TEXT})"\}}\}},')
+_scan_string = json.decoder.scanstring  # the C decoder of one JSON string, from after its opening quote
 
 
 class DeltaJoiner:
@@ -52,54 +50,37 @@ class DeltaJoiner:
         self.deltas = 0  # delta lines read from the CLI (before joining)
         self.chars = 0  # their text's characters
         self._partial: list[str] = []  # a line begun in an earlier chunk
-        self._block: _Block | None = None
 
     def push(self, chunk: str) -> str:
-        """Take a chunk of stdout; return the complete lines it ended, deltas joined."""
+        """Take a chunk of stdout; return the complete lines it ended, deltas joined.
+
+        A block is not held past the read it came in: the CLI may pause for a long time after it.
+        """
         self._partial.append(chunk)
         if "\n" not in chunk:
             return ""
-        *lines, tail = "".join(self._partial).split("\n")
-        self._partial = [tail] if tail else []
+        text = "".join(self._partial)
+        cut = text.rindex("\n")
+        self._partial = [text[cut + 1:]] if cut + 1 < len(text) else []
+        body = text[:cut]
         out: list[str] = []
-        for line in lines:
-            block = self._delta(line)
-            held = self._block
-            if block is not None and held is not None and held.key == block.key:
-                held.parts.extend(block.parts)
-                continue
-            if held is not None:
-                out.append(held.line())
-            self._block = block
-            if block is None:
-                out.append(line + "\n")
-        if self._block is not None:  # not held past this read: the CLI may now pause for a long time
-            out.append(self._block.line())
-            self._block = None
+        done = 0
+        for run in _RUN.finditer(body):
+            texts = _LINE_TEXT.findall(body, run.start(), run.end())
+            if len(texts) != body.count("\n", run.start(), run.end()) + 1:
+                continue  # a line holds another delta-like string after its text: passed on unjoined
+            joined = texts[0] if len(texts) == 1 else "".join(texts)
+            self.deltas += len(texts)
+            self.chars += len(_scan_string(joined + '"', 0)[0])
+            out += body[done:run.start()], run["head"], joined, run["pre"], run["uuid"], run["post"]
+            done = run.end()
+        out += body[done:], "\n"
         return "".join(out)
 
     def rest(self) -> str:
         """What is left at the end of the stream: an unfinished last line, passed on as it came."""
         rest, self._partial = "".join(self._partial), []
         return rest
-
-    def _delta(self, line: str) -> _Block | None:
-        start = _DELTA.match(line)
-        if start is None:
-            return None
-        try:
-            text, end = _scan_string(line, start.end())
-        except ValueError:
-            return None
-        tail = line[end:]
-        if not tail.startswith("}},"):
-            return None  # more in the delta than its text: passed on as it is
-        self.deltas += 1
-        self.chars += len(text)
-        # Deltas join when everything but their text and uuid is the same: block index, kind, session, parent.
-        before, found, after = tail.partition('"uuid":"')
-        rest_key = before + after[after.find('"'):] if found else tail
-        return _Block((start.group(), rest_key), line[:start.end() - 1], tail, [text])
 
 
 class JoinedStdout:

@@ -97,3 +97,20 @@ def test_an_unfinished_last_line_is_handed_on_at_the_end_of_the_stream():
     joiner = DeltaJoiner()
     assert joiner.push('{"type":"result"') == ""
     assert joiner.rest() == '{"type":"result"'
+
+
+def test_a_line_repeating_the_delta_shape_after_its_text_passes_as_it_came():
+    nested = json.dumps({
+        "type": "stream_event",
+        "event": {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "a"}},
+        "echo": {"delta": {"type": "text_delta", "text": "not this"}}, "uuid": "u1",
+    }, separators=(",", ":")) + "\n"
+    joiner = DeltaJoiner()
+    assert joiner.push(nested + nested) == nested + nested
+
+
+def test_a_delta_shape_inside_another_line_is_not_taken_for_a_delta():
+    inner = delta("inside").rstrip("\n")
+    outer = '{"type":"user","raw":' + inner + "}\n"
+    joiner = DeltaJoiner()
+    assert joiner.push(outer + delta("b")) == outer + delta("b")
