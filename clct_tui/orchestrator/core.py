@@ -37,6 +37,7 @@ from clct_tui.orchestrator.events import (
 )
 from clct_tui.orchestrator.instance import ClaudeInstance
 from clct_tui.orchestrator.naming import slugify, unique_name
+from clct_tui.orchestrator.stops import StopWatch
 from clct_tui.store import EventRecord, RunRecord, Store
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Orchestrator:
         self._opened = False
         self.closing = False  # set by shutdown(): no new runs start
         self._store_failure: str | None = None  # the last database failure told, until a write succeeds
+        self.stops = StopWatch(lambda ids: self.store_call("stops_requested", ids))
         # sessions.py builds on this class, so it is imported here rather than at the top.
         from clct_tui.orchestrator.sessions import SessionManager
 
@@ -133,6 +135,7 @@ class Orchestrator:
             await self._writes.join()
         if self._write_task is not None:
             self._write_task.cancel()
+        self.stops.close()
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
 

@@ -15,7 +15,7 @@ from clct_tui.domain import (
     RunResult,
     TranscriptEvent,
 )
-from clct_tui.errors import AgentError, ClctError, TransientAgentError
+from clct_tui.errors import AgentError, TransientAgentError
 from clct_tui.git import WorktreeInfo
 from clct_tui.orchestrator.deltas import DeltaBuffer
 from clct_tui.orchestrator.events import (
@@ -25,6 +25,7 @@ from clct_tui.orchestrator.events import (
     TranscriptAppended,
     WorktreeChanged,
 )
+from clct_tui.orchestrator.stops import STOP_POLL
 from clct_tui.prompts import check_prompt
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 # States that end a run; anything else is still in flight.
 _RUN_END_STATE = {True: AgentState.DONE, False: AgentState.FAILED}
-STOP_POLL = 0.5  # seconds between looks for another process's `clct stop`, only while a run is going
 STOPPED_ELSEWHERE = "stopped by `clct stop` from another process"
 
 
@@ -80,6 +80,7 @@ class ClaudeInstance:
         self._driver: AgentDriver | None = None
         self._turn = asyncio.Lock()  # one prompt at a time per conversation
         self._stop_asked = False  # another clct process asked for this agent to stop (`clct stop`)
+        self._stopping: asyncio.Future[None] | None = None  # interrupting the run it asked to stop
         self._deltas = DeltaBuffer(self._store_and_publish)  # token deltas joined per frame
 
     # -- lifecycle -----------------------------------------------------------------
@@ -190,7 +191,7 @@ class ClaudeInstance:
                         # clct began to shut down while this prompt waited for a slot: it is not sent now.
                         self._set_state(AgentState.INTERRUPTED, "clct stopped before this prompt was sent")
                         return RunResult(success=False, error="interrupted", session_id=self.session_id).as_dict()
-                    if await orch.store_call("stop_requested", self.instance_id):
+                    if await orch.store_call("stops_requested", [self.instance_id]):
                         self._set_state(AgentState.STOPPED, f"{STOPPED_ELSEWHERE} before this prompt was sent")
                         return RunResult(success=False, error="interrupted", session_id=self.session_id).as_dict()
                     try:
@@ -201,11 +202,13 @@ class ClaudeInstance:
                         raise
                     self.current_run_id = run.id
                     self._set_state(AgentState.RUNNING)
-                    watcher = asyncio.ensure_future(self._watch_for_stop())
                     try:
-                        result = await self._attempts(prompt, timeout, retries)
+                        with orch.stops.watching(self.instance_id, self._stopped_elsewhere):
+                            result = await self._attempts(prompt, timeout, retries)
                     finally:
-                        watcher.cancel()
+                        if self._stopping is not None:
+                            self._stopping.cancel()
+                            self._stopping = None
                     await self._finish(run.id, result)
                 if self._stop_asked:
                     # Asked from outside to stop: the process ends too, as with `clct stop` here.
@@ -250,16 +253,13 @@ class ClaudeInstance:
     def _halting(self) -> bool:
         return self._orchestrator.closing or self._stop_asked
 
-    async def _watch_for_stop(self) -> None:
-        """Another clct process asks through the database (`clct stop`): there is no other channel to it."""
-        orch = self._orchestrator
-        try:
-            while not await orch.store_call("stop_requested", self.instance_id):
-                await asyncio.sleep(STOP_POLL)
-        except ClctError:
-            return  # the database failing is reported by the writes; no one can ask through it now
+    def _stopped_elsewhere(self) -> None:
+        """Another clct process asked through the database (`clct stop`): there is no other channel to it."""
         self._stop_asked = True
         self._emit(TranscriptEvent(EventKind.SYSTEM, STOPPED_ELSEWHERE))
+        self._stopping = asyncio.ensure_future(self._keep_interrupting())
+
+    async def _keep_interrupting(self) -> None:
         while True:  # Claude Code may still be starting, with no process to interrupt yet
             await self.interrupt()
             await asyncio.sleep(STOP_POLL)

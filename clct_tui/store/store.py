@@ -387,14 +387,16 @@ class Store:
 
         return self._write(work)
 
-    def stop_requested(self, agent_id: str) -> bool:
-        """Whether another process asked this one, the agent's holder, to stop it."""
+    def stops_requested(self, agent_ids: list[str]) -> set[str]:
+        """Those of ``agent_ids`` (held by this process) that another process asked this one to stop."""
         M = self.models
         db = self.db
         assert db is not None
-        # Asked every half second for each running agent: plain SQL, not a query built anew each time.
-        sql = f"SELECT 1 FROM {M.Agent._meta.table_name} WHERE id = ? AND pid = ? AND stop_requested IS NOT NULL"
-        return self._read(lambda: db.execute_sql(sql, (agent_id, os.getpid())).fetchone() is not None)
+        # Asked every half second while agents run: plain SQL, not a query built anew each time.
+        marks = ",".join("?" * len(agent_ids))
+        sql = (f"SELECT id FROM {M.Agent._meta.table_name} "
+               f"WHERE id IN ({marks}) AND pid = ? AND stop_requested IS NOT NULL")
+        return self._read(lambda: {row[0] for row in db.execute_sql(sql, (*agent_ids, os.getpid()))})
 
     def add_agent_cost(self, agent_id: str, cost_usd: float, input_tokens: int = 0, output_tokens: int = 0) -> None:
         M = self.models
