@@ -26,6 +26,8 @@ ANSWERS = {
                                   "\n\nSetext\n===\n\nLast words.",
     "a link defined later": "See [the docs][d] first.\n\nMore text.\n\nAnd more.\n\n[d]: https://example.com\n",
     "three newlines": "One.\n\n\nTwo.\n\nThree.\n\n\n\nFour.",
+    "tables and strikethrough": "Before.\n\n| a | b |\n|---|:-:|\n| ~~x~~ | `y` |\n\nBetween ~~struck~~ words.\n\n"
+                                "```python\nprint('code')\n```\n\nAfter.",
 }
 
 

@@ -33,6 +33,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from clct_tui.domain import EventKind, TranscriptEvent
+from clct_tui.tui.widgets.drawn_lines import DrawnLines
 from clct_tui.tui.widgets.transcript_entries import (
     ApprovalEntry,
     Entry,
@@ -55,6 +56,7 @@ STREAM_RENDER_INTERVAL = 0.1  # the growing text block is re-rendered as Markdow
 # objects the garbage collector walks, and 2,000 entries of long answers made full collections take
 # a second, freezing the app. The rest keep only their measured height.
 STRIP_CACHE_LINES = 4_000
+DRAWN_LINES = 512  # finished lines kept for the next frames: a few screens' worth
 
 
 class TranscriptView(ScrollView, can_focus=True):
@@ -149,6 +151,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._width = 0
         self._painter: Painter | None = None
         self._cached = _StripCache(STRIP_CACHE_LINES)  # entries holding strips, least recent first
+        self._drawn = DrawnLines(DRAWN_LINES)
         self._cursor: int | None = None
         self._following = True
         self._read_only = False
@@ -684,13 +687,21 @@ class TranscriptView(ScrollView, can_focus=True):
         for index in self._cached:
             self._entries[index].drop_strips()
         self._cached.clear()
+        self._drawn.clear()
         self.refresh()
 
     # -- Line API ---------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Tailing scrolls every frame: the lines already drawn are handed back, not finished again.
+        width, top = self.scrollable_content_region.width, self.scroll_offset.y
+        return self._drawn.render(self, crop, lambda y: self._line(top + y, width), super().render_lines)
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        line = self.scroll_offset.y + y
+        return self._line(self.scroll_offset.y + y, self.scrollable_content_region.width)
+
+    def _line(self, line: int, width: int) -> Strip:
+        """Line ``line`` of the whole transcript at ``width``."""
         painter = self._get_painter()
         # _tops may trail a change by a frame; until the flush it still describes a whole earlier layout.
         laid_out = len(self._tops) - 1

@@ -9,11 +9,13 @@ transcript of 100k events lays out without rendering more than the visible part.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from markdown_it import MarkdownIt
 from rich.console import Console, RenderableType
 from rich.markdown import Markdown
 from rich.padding import Padding
@@ -51,8 +53,19 @@ class Painter:
 
     def __init__(self, console: Console, palette: Palette) -> None:
         self.console = console
-        self.palette = palette
+        self._palette = palette
         self.render_count = 0
+        # One blank line per width: the same Strip each time lets a drawn frame be reused (see DrawnLines).
+        self._blanks: dict[int, Strip] = {}
+
+    @property
+    def palette(self) -> Palette:
+        return self._palette
+
+    @palette.setter
+    def palette(self, palette: Palette) -> None:
+        self._palette = palette
+        self._blanks.clear()
 
     def lines(self, renderable: RenderableType, width: int) -> list[Strip]:
         options = self.console.options.update_width(max(1, width))
@@ -60,7 +73,26 @@ class Painter:
         return [Strip(segments, width) for segments in rendered]
 
     def blank(self, width: int) -> Strip:
-        return Strip.blank(width, self.palette.base)
+        blank = self._blanks.get(width)
+        if blank is None:
+            blank = self._blanks[width] = Strip.blank(width, self._palette.base)
+        return blank
+
+
+# rich's Markdown builds a parser per document, with linkify's regular expressions: about a
+# millisecond on a slow machine, at every render of a streaming answer. One parser, configured as
+# rich configures its own, serves every document here; the rest of a Markdown is copied from one
+# made once, so whatever else rich keeps on it stays as rich sets it.
+_PARSER = MarkdownIt().enable("strikethrough").enable("table")
+_MARKDOWN = Markdown("", hyperlinks=False)
+
+
+def markdown(text: str, code_theme: str) -> Markdown:
+    """rich's Markdown of ``text`` without links, as ``Markdown(text, code_theme, hyperlinks=False)`` is."""
+    document = copy.copy(_MARKDOWN)
+    document.markup, document.parsed = text, _PARSER.parse(text)
+    document.code_theme = document.inline_code_theme = code_theme
+    return document
 
 
 def wrapped_height(text: str, width: int) -> int:
@@ -242,7 +274,7 @@ class TextEntry(Entry):
         text = text.strip("\n")
         if not text.strip():
             return []
-        return painter.lines(Markdown(text, code_theme=painter.palette.code_theme, hyperlinks=False), width)
+        return painter.lines(markdown(text, painter.palette.code_theme), width)
 
     def _advance(self, text: str) -> None:
         """Move the start of the tail over every paragraph that can be cut off (see the class)."""
