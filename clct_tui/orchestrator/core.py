@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from clct_tui.agents import cli_status
+from clct_tui.agents import cli_status, load_driver
 from clct_tui.agents.redact import Redactor, secrets_in
 from clct_tui.config import Config
 from clct_tui.domain import AgentState, TranscriptEvent
@@ -138,6 +138,10 @@ class Orchestrator:
         self.stops.close()
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
+
+    async def preload_sdk(self) -> None:
+        """Import claude-agent-sdk now, off the loop, rather than when the first agent starts (~0.4 s)."""
+        await asyncio.to_thread(load_driver)
 
     async def _load_instances(self) -> None:
         assert self.worktrees is not None

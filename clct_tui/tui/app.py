@@ -52,6 +52,7 @@ from clct_tui.tui.widgets.worktree_list import MAIN_ID, AgentRow, WorktreeList
 TRANSCRIPT_TAIL = 5_000  # rows loaded from history when an agent is selected
 TRANSCRIPT_PAGE = 2_000  # rows read when the transcript is scrolled past what it holds
 ROWS_EVERY = 0.1  # seconds: agents' rows and the status line are redrawn at most this often
+SDK_PRELOAD_AFTER = 2.0  # seconds after the engine opens: the first screen is drawn without competing with it
 COST_EVERY = 1.0  # seconds: today's cost is summed at most this often while runs finish
 
 
@@ -148,13 +149,22 @@ class ClctApp(App[None]):
             )
         self._refresh_rows()
         self._engine_ready.set()
-        # Everything built so far (Textual, Rich, the SDK, the app) lives as long as the app: leave it
-        # out of the garbage collector's full passes, which otherwise walk it all while agents stream.
+        # Everything built so far (Textual, Rich, the app) lives as long as the app: leave it out of the
+        # garbage collector's full passes, which otherwise walk it all about once a second while agents stream.
         gc.freeze()
         for instance in orch.list_instances():
             self.refresh_git(instance.instance_id)
         self.refresh_cost()
         self.load_latest_session()
+        self.set_timer(SDK_PRELOAD_AFTER, self.preload_sdk, name="preload the SDK")
+
+    @work(exclusive=True, group="sdk", exit_on_error=False, description="import claude-agent-sdk")
+    async def preload_sdk(self) -> None:
+        # The SDK's modules and models are most of what a full pass of the garbage collector would walk
+        # (~100 ms on a slow machine, a key press waiting behind it, about once a second while agents
+        # stream): imported before the first agent needs it, once the first screen is up, and frozen too.
+        await self.orchestrator.preload_sdk()
+        gc.freeze()
 
     # -- engine events (called on the loop by the orchestrator) ---------------------
 

@@ -83,3 +83,34 @@ def test_settled_paragraphs_are_not_rendered_again_as_the_block_grows():
     lines(entry, painter)
     # the tail, and a paragraph that settled: not the ten thousand characters of two hundred
     assert painter.chars - before <= 3 * len(paragraphs[-1])
+
+
+def counting_painter(settled_lines: int = 6_000) -> CountingPainter:
+    return CountingPainter(Console(width=WIDTH, color_system="truecolor", force_terminal=True), Palette(),
+                           settled_lines=settled_lines)
+
+
+def streamed_entry(paragraphs: list[str]) -> TextEntry:
+    return TextEntry("0", "".join(p + "\n\n" for p in paragraphs))
+
+
+def test_an_answer_shown_again_renders_only_its_last_paragraph():
+    painter = counting_painter()
+    paragraphs = [f"Paragraph {i} of an answer read back from history." for i in range(100)]
+    first = lines(streamed_entry(paragraphs), painter)
+    painter.chars = 0
+    again = lines(streamed_entry(paragraphs), painter)
+    assert again == first
+    assert painter.chars <= len(paragraphs[-1])
+
+
+def test_settled_paragraphs_kept_are_bounded_in_lines_least_recently_used_going_first():
+    painter = counting_painter(settled_lines=20)
+    paragraphs = [f"Paragraph {i} of a long answer." for i in range(100)]
+    lines(streamed_entry(paragraphs), painter)
+    painter.chars = 0
+    lines(streamed_entry(paragraphs[-10:]), painter)  # the newest ones are still kept
+    assert painter.chars <= len(paragraphs[-1])
+    painter.chars = 0
+    lines(streamed_entry(paragraphs[:10]), painter)  # the oldest ones were let go
+    assert painter.chars >= len("".join(paragraphs[:9]))

@@ -79,8 +79,9 @@ class TranscriptView(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     TranscriptView {
         overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-gutter: stable;
+        /* Always shown: a scroll bar that comes and goes lays out the whole screen, at every agent
+           selected (its transcript is cleared, then loaded) and when an answer first fills the pane. */
+        overflow-y: scroll;
         padding: 0 1;
     }
     TranscriptView > .transcript--prompt { color: $accent; text-style: bold; }
@@ -321,7 +322,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._streaming = None
         self._stream_stale = False
         self._following = not self._read_only
-        self.virtual_size = Size(self._width, 0)
+        self._set_virtual_size(Size(self._width, 0))
         self._scroll_internally(0)
         self.refresh()
 

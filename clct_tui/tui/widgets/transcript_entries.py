@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,8 @@ from textual.strip import Strip
 
 from clct_tui.summaries import line_counts, money, tool_target
 
+# Lines of settled answer paragraphs a painter keeps rendered, beyond the entries that hold them.
+SETTLED_LINES = 6_000
 MAX_BODY_LINES = 200  # an expanded tool result or input shows this many lines, then a note
 ERROR_PREVIEW_LINES = 5  # a folded error shows this many lines
 
@@ -51,12 +54,17 @@ class Palette:
 class Painter:
     """Renders Rich renderables to Strips through one console, counting every render (tests read it)."""
 
-    def __init__(self, console: Console, palette: Palette) -> None:
+    def __init__(self, console: Console, palette: Palette, settled_lines: int = SETTLED_LINES) -> None:
         self.console = console
         self._palette = palette
         self.render_count = 0
         # One blank line per width: the same Strip each time lets a drawn frame be reused (see DrawnLines).
         self._blanks: dict[int, Strip] = {}
+        # Settled paragraphs of answers, by (text, width), least recently used first: a transcript
+        # shown again (going back to an agent) renders only what is new since.
+        self._settled: OrderedDict[tuple[str, int], list[Strip]] = OrderedDict()
+        self._settled_lines = 0
+        self._settled_limit = settled_lines
 
     @property
     def palette(self) -> Palette:
@@ -66,6 +74,28 @@ class Painter:
     def palette(self, palette: Palette) -> None:
         self._palette = palette
         self._blanks.clear()
+        self._settled.clear()
+        self._settled_lines = 0
+
+    def settled_markdown(self, text: str, width: int) -> list[Strip]:
+        """The lines of a settled piece of Markdown, which never changes: kept, within a bound in lines."""
+        key = (text, width)
+        lines = self._settled.get(key)
+        if lines is not None:
+            self._settled.move_to_end(key)
+            return lines
+        lines = self.markdown(text, width)
+        self._settled[key] = lines
+        self._settled_lines += len(lines)
+        while self._settled_lines > self._settled_limit and len(self._settled) > 1:
+            self._settled_lines -= len(self._settled.popitem(last=False)[1])
+        return lines
+
+    def markdown(self, text: str, width: int) -> list[Strip]:
+        text = text.strip("\n")
+        if not text.strip():
+            return []
+        return self.lines(markdown(text, self._palette.code_theme), width)
 
     def lines(self, renderable: RenderableType, width: int) -> list[Strip]:
         options = self.console.options.update_width(max(1, width))
@@ -259,22 +289,15 @@ class TextEntry(Entry):
         cuts = self._cuts
         while len(self._pieces) < len(cuts) - 1:
             i = len(self._pieces)
-            self._pieces.append(self._markdown(painter, text[cuts[i]:cuts[i + 1]], width))
+            self._pieces.append(painter.settled_markdown(text[cuts[i]:cuts[i + 1]], width))
         lines: list[Strip] = []
         for piece in self._pieces:
             lines.extend(piece)
             lines.append(painter.blank(width))
-        tail = self._markdown(painter, text[cuts[-1]:], width)
+        tail = painter.markdown(text[cuts[-1]:], width)
         if not tail and lines:
             lines.pop()
         return lines + tail
-
-    @staticmethod
-    def _markdown(painter: Painter, text: str, width: int) -> list[Strip]:
-        text = text.strip("\n")
-        if not text.strip():
-            return []
-        return painter.lines(markdown(text, painter.palette.code_theme), width)
 
     def _advance(self, text: str) -> None:
         """Move the start of the tail over every paragraph that can be cut off (see the class)."""
