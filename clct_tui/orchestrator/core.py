@@ -145,10 +145,19 @@ class Orchestrator:
 
     async def _load_instances(self) -> None:
         assert self.worktrees is not None
-        agents = await self.store_call("list_agents", self.repo_id)
-        worktrees = {w.name: w for w in await asyncio.to_thread(self.worktrees.list_worktrees)}
-        for agent in agents:
-            wt_record = await self.store_call("get_worktree", agent.worktree_id) if agent.worktree_id else None
+        store = self.store
+        assert store is not None
+
+        def read_agents() -> list[tuple[Any, Any]]:
+            # One hop off the loop for them all: at start-up the loop is busy drawing the first screen,
+            # and every hop back to it waited for a frame.
+            return [(agent, store.get_worktree(agent.worktree_id) if agent.worktree_id else None)
+                    for agent in store.list_agents(self.repo_id)]
+
+        agents, listed = await asyncio.gather(asyncio.to_thread(read_agents),
+                                              asyncio.to_thread(self.worktrees.list_worktrees))
+        worktrees = {w.name: w for w in listed}
+        for agent, wt_record in agents:
             if wt_record is None:
                 continue
             # A worktree whose folder or branch went away outside clct is not in git's list; its agent is

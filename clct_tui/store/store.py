@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import enum
 import functools
+import json
 import os
 import threading
 import time
@@ -74,8 +75,20 @@ def _run(r: Any, agent_name: str = "") -> RunRecord:
                      r.success, r.cost_usd, r.num_turns, r.duration_ms, r.session_id, agent_name)
 
 
-def _event(e: Any) -> EventRecord:
-    return EventRecord(e.id, e.run_id, e.seq, EventKind(e.kind), e.text, e.data or {}, e.ts)
+def _events(query: Any) -> list[EventRecord]:
+    """The events an Event query selects, its rows read straight from SQLite: a page of a transcript is
+    thousands of rows (the app reads one whenever an agent is selected), and peewee's model instances
+    and per-field conversions cost several times the read itself."""
+    sql, params = query.sql()
+    scan, kinds = _scan_json, _KINDS
+    return [EventRecord(id_, run, seq, kinds.get(kind) or EventKind(kind), text, scan(data, 0)[0] if data else {}, ts)
+            for id_, run, seq, kind, text, data, ts in query.model._meta.database.execute_sql(sql, params)]
+
+
+_KINDS = {kind.value: kind for kind in EventKind}
+# The C scanner under json.loads: event data is always written by json.dumps (JSONField), so it starts
+# with its value and needs none of loads' checks.
+_scan_json = json.JSONDecoder().scan_once
 
 
 def _session(s: Any) -> SessionRecord:
@@ -486,8 +499,7 @@ class Store:
     def events(self, run_id: int) -> list[EventRecord]:
         """The run's events in seq order."""
         M = self.models
-        return self._read(lambda: [_event(e) for e in
-                                   M.Event.select().where(M.Event.run == run_id).order_by(M.Event.seq)])
+        return self._read(lambda: _events(M.Event.select().where(M.Event.run == run_id).order_by(M.Event.seq)))
 
     def agent_events(self, agent_id: str, limit: int | None = None) -> list[EventRecord]:
         """The agent's transcript across its runs, oldest first; with ``limit``, only the last rows."""
@@ -496,17 +508,16 @@ class Store:
         def read() -> list[EventRecord]:
             runs = M.Run.select(M.Run.id).where(M.Run.agent == agent_id).order_by(M.Run.id.desc())
             if limit is None:
-                query = M.Event.select().where(M.Event.run.in_(runs)).order_by(M.Event.run, M.Event.seq)
-                return [_event(e) for e in query]
+                return _events(M.Event.select().where(M.Event.run.in_(runs)).order_by(M.Event.run, M.Event.seq))
             # Newest run first, each read backwards on the (run, seq) index until enough rows:
             # never touches another agent's events nor this agent's older ones.
-            newest_first: list[Any] = []
+            newest_first: list[EventRecord] = []
             for (run_id,) in runs.tuples():
                 if len(newest_first) >= limit:
                     break
-                newest_first.extend(M.Event.select().where(M.Event.run == run_id)
-                                    .order_by(M.Event.seq.desc()).limit(limit - len(newest_first)))
-            return [_event(e) for e in reversed(newest_first)]
+                newest_first.extend(_events(M.Event.select().where(M.Event.run == run_id)
+                                            .order_by(M.Event.seq.desc()).limit(limit - len(newest_first))))
+            return newest_first[::-1]
 
         if limit is not None and limit <= 0:
             return []
@@ -529,7 +540,7 @@ class Store:
             if bound is not None:
                 runs = runs.where(M.Run.id >= bound[0] if forward else M.Run.id <= bound[0])
             runs = runs.order_by(M.Run.id.asc() if forward else M.Run.id.desc())
-            found: list[Any] = []
+            found: list[EventRecord] = []
             for (run_id,) in runs.tuples():
                 if len(found) > limit:
                     break
@@ -537,10 +548,10 @@ class Store:
                 if bound is not None and run_id == bound[0]:
                     query = query.where(M.Event.seq >= bound[1] if forward else M.Event.seq < bound[1])
                 query = query.order_by(M.Event.seq.asc() if forward else M.Event.seq.desc())
-                found.extend(query.limit(limit + 1 - len(found)))
+                found.extend(_events(query.limit(limit + 1 - len(found))))
             more = len(found) > limit
             found = found[:limit]
-            return [_event(e) for e in (found if forward else reversed(found))], more
+            return (found if forward else found[::-1]), more
 
         if limit <= 0:
             return [], False

@@ -152,8 +152,7 @@ class ClctApp(App[None]):
         # Everything built so far (Textual, Rich, the app) lives as long as the app: leave it out of the
         # garbage collector's full passes, which otherwise walk it all about once a second while agents stream.
         gc.freeze()
-        for instance in orch.list_instances():
-            self.refresh_git(instance.instance_id)
+        self.refresh_all_git()
         self.refresh_cost()
         self.load_latest_session()
         self.set_timer(SDK_PRELOAD_AFTER, self.preload_sdk, name="preload the SDK")
@@ -281,6 +280,15 @@ class ClctApp(App[None]):
 
     @work(group="git", exit_on_error=False, description="refresh worktree status")
     async def refresh_git(self, agent_id: str) -> None:
+        await self._read_git(agent_id)
+
+    @work(group="git", exit_on_error=False, description="read every worktree's status")
+    async def refresh_all_git(self) -> None:
+        # One worktree at a time: all at once, their threads took the cores from the first screen's reads.
+        for instance in self.orchestrator.list_instances():
+            await self._read_git(instance.instance_id)
+
+    async def _read_git(self, agent_id: str) -> None:
         try:
             status = await self.orchestrator.status(agent_id)
         except ClctError:
