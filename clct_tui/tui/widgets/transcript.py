@@ -34,6 +34,7 @@ from textual.timer import Timer
 
 from clct_tui.domain import EventKind, TranscriptEvent
 from clct_tui.tui.widgets.drawn_lines import DrawnLines
+from clct_tui.tui.widgets.scroll_bar import SteadyThumb
 from clct_tui.tui.widgets.transcript_entries import (
     ApprovalEntry,
     Entry,
@@ -153,6 +154,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._painter: Painter | None = None
         self._cached = _StripCache(STRIP_CACHE_LINES)  # entries holding strips, least recent first
         self._drawn = DrawnLines(DRAWN_LINES)
+        self._thumb = SteadyThumb(self)
         self._cursor: int | None = None
         self._following = True
         self._read_only = False
@@ -551,6 +553,7 @@ class TranscriptView(ScrollView, can_focus=True):
             self.refresh_lines(top, self._tops[-1] - top)
         else:
             self.refresh()
+        self._thumb.update()
         self._want_pages()
 
     def _stream_tick(self) -> None:
@@ -588,7 +591,10 @@ class TranscriptView(ScrollView, can_focus=True):
         if self.show_vertical_scrollbar != shown:
             self.refresh(layout=True)
         else:
-            self._scroll_update(size)
+            # What Widget._scroll_update does, but the scroll bar is repainted only once the view has
+            # settled, and only if its thumb moved (see _flush and watch_scroll_y).
+            self._thumb.sync()
+            self.scroll_y = self.validate_scroll_y(self.scroll_y)
             self.refresh()
 
     def _entry_at(self, line: int) -> int:
@@ -727,7 +733,10 @@ class TranscriptView(ScrollView, can_focus=True):
     # -- scrolling and follow mode ------------------------------------------------------
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
+        # ScrollView's own watcher, but its scroll bar repainted only when the thumb moves (SteadyThumb).
+        self._thumb.update()
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
         if self._scrolling:
             return
         self._following = round(new_value) >= self.max_scroll_y
@@ -742,6 +751,7 @@ class TranscriptView(ScrollView, can_focus=True):
             self._want_pages()
 
     def on_resize(self, event: events.Resize) -> None:
+        self._thumb.forget()
         self._flush(force=True)
 
     def on_focus(self, event: events.Focus) -> None:
