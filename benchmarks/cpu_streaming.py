@@ -67,11 +67,12 @@ async def measure() -> Figure:
                "two cores are saturated: the CLIs take what clct leaves); µs/event makes runs at different rates "
                "comparable. Each agent answers 20,000 characters (prose in ~500-character paragraphs) in "
                f"{CHUNK}-character deltas, so at full speed every agent also finishes a run every second or two. "
-               "Profiled with py-spy after this stop's changes: about 40% of what is left is Textual composing "
-               "frames (the tailing pane, ~7 a second, and the rows and status line as runs end), ~15% reading "
-               "and joining the CLIs' output, and ~30 ms of bookkeeping per finished run (the store, a git "
-               "status, the rows). At the start of this stop (claude-agent-sdk 0.2.189, every delta parsed by "
-               "the SDK) the same figure was 70% of a core at 5,000 deltas/s."],
+               "Profiled with py-spy and per-thread CPU on 2026-12-01, what is left: Textual's frames (~10 a second: the "
+               "tailing pane ~5, the rows and status line as runs end; ~6 ms each on this host), ~25 ms of "
+               "bookkeeping per finished run (the store writer ~7 ms, a git status ~5 ms, the rest on the loop; at "
+               "full speed every agent ends a run every second or two), and per delta the joining, the SDK's parsing and the asyncio "
+               "plumbing of ~150 joined messages a second. At the start of 2026-12-01 (claude-agent-sdk 0.2.189, "
+               "every delta parsed by the SDK) the same figure was 70% of a core at 5,000 deltas/s."],
         details=s.details,
     )
 
