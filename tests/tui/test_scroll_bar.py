@@ -78,3 +78,20 @@ async def test_the_scroll_bar_knows_the_exact_sizes_and_position_and_repaints_wh
         await pilot.pause()
         assert bar.position == view.scroll_y == 10
         assert repaints  # the thumb moved up: drawn again
+
+
+async def test_a_transcript_cleared_while_at_its_top_repaints_its_scroll_bar_without_a_thumb():
+    app = TranscriptApp()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(TranscriptView)
+        await stream(pilot, view, 30)
+        view.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        bar = view.vertical_scrollbar
+        repaints = []
+        refresh = bar.refresh
+        bar.refresh = lambda *a, **k: (repaints.append(1), refresh(*a, **k))[1]  # counted, still done
+        view.clear()
+        await pilot.pause()
+        assert thumb(bar.size.height, bar.window_virtual_size, bar.window_size, bar.position) is None
+        assert repaints
