@@ -13,6 +13,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.timer import Timer
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from clct_tui.config import Config
@@ -149,9 +150,6 @@ class ClctApp(App[None]):
             )
         self._refresh_rows()
         self._engine_ready.set()
-        # Everything built so far (Textual, Rich, the app) lives as long as the app: leave it out of the
-        # garbage collector's full passes, which otherwise walk it all about once a second while agents stream.
-        gc.freeze()
         self.refresh_all_git()
         self.refresh_cost()
         self.load_latest_session()
@@ -159,9 +157,10 @@ class ClctApp(App[None]):
 
     @work(exclusive=True, group="sdk", exit_on_error=False, description="import claude-agent-sdk")
     async def preload_sdk(self) -> None:
-        # The SDK's modules and models are most of what a full pass of the garbage collector would walk
-        # (~100 ms on a slow machine, a key press waiting behind it, about once a second while agents
-        # stream): imported before the first agent needs it, once the first screen is up, and frozen too.
+        # Textual, Rich, the app and above all the SDK's modules and models live as long as the app, and
+        # a full pass of the garbage collector walked them all (~100 ms on a slow machine, a key press
+        # waiting behind it, about once a second while agents stream). The SDK is imported before the
+        # first agent needs it, once the first screen is up, and everything is left out of those passes.
         await self.orchestrator.preload_sdk()
         gc.freeze()
 
@@ -306,6 +305,10 @@ class ClctApp(App[None]):
 
     # -- selection and transcript -----------------------------------------------------
 
+    def _set_title(self, selector: str, text: str) -> None:
+        # A pane title is one line of fixed width (app.tcss): a new text needs no layout of the whole screen.
+        self.main.query_one(selector, Static).update(text, layout=False)
+
     @on(WorktreeList.Selected)
     def _selected(self, event: WorktreeList.Selected) -> None:
         self.select_agent(event.agent_id)
@@ -316,15 +319,13 @@ class ClctApp(App[None]):
         self.selected_id = agent_id
         instance = self.orchestrator.get_instance(agent_id)
         prompt = self.main.query_one(PromptBar)
-        title = self.main.query_one("#transcript-title")
         if instance is None:
             prompt.target(None, "")
-            title.update("Transcript", layout=False)
+            self._set_title("#transcript-title", "Transcript")
             self.main.query_one("#transcript", TranscriptView).clear()
             return
         prompt.target(agent_id, instance.name)
-        # A pane title is one line of fixed width (app.tcss): no layout of the whole screen for a new name.
-        title.update(f"Transcript: {instance.name}", layout=False)
+        self._set_title("#transcript-title", f"Transcript: {instance.name}")
         # Events streaming in while the tail is read are kept, and added after it unless it holds them.
         self.main.query_one("#transcript", TranscriptView).hold_live()
         self.load_transcript(agent_id)
@@ -533,7 +534,7 @@ class ClctApp(App[None]):
         self._plan, self._session_id = specs, None
         self._plan_name = settings.get("name") or full.stem
         self.main.query_one(TaskGraph).set_tasks([TaskRow(s.name, "pending", s.dependencies) for s in specs], self._plan_name)
-        self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (r runs)", layout=False)
+        self._set_title("#tasks-title", f"Tasks: {self._plan_name} (r runs)")
         self.notify(f"{len(specs)} task(s) loaded from {full.name}; press r to run them.")
 
     @work(group="tasks", exit_on_error=False, description="run the tasks")
@@ -546,11 +547,11 @@ class ClctApp(App[None]):
         elif self._session_id is None:
             self.notify("Open a task file first (t), or pick a session in history (h).", severity="warning")
             return
-        self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name} (running)", layout=False)
+        self._set_title("#tasks-title", f"Tasks: {self._plan_name} (running)")
         try:
             result = await sessions.execute_session(self._session_id)
         finally:
-            self.main.query_one("#tasks-title").update(f"Tasks: {self._plan_name}", layout=False)
+            self._set_title("#tasks-title", f"Tasks: {self._plan_name}")
         done = sum(1 for r in result["results"] if r["success"])
         self._tell(f"Session {self._plan_name}: {done}/{len(result['results'])} task(s) done",
                    severity="information" if result["success"] else "error")
@@ -571,8 +572,7 @@ class ClctApp(App[None]):
         )
         self._plan, self._plan_name, self._session_id = None, session.name, session.id
         unfinished = any(t.status != "done" for t in tasks)
-        title = f"Tasks: {session.name}" + (" (r resumes)" if unfinished else "")
-        self.main.query_one("#tasks-title").update(title, layout=False)
+        self._set_title("#tasks-title", f"Tasks: {session.name}" + (" (r resumes)" if unfinished else ""))
 
     @on(TaskGraph.TaskSelected)
     def _task_selected(self, event: TaskGraph.TaskSelected) -> None:

@@ -34,37 +34,35 @@ def thumb(size: int, virtual_size: float, window_size: float, position: float) -
 
 
 class SteadyThumb:
-    """Keeps one scroll view's vertical bar up to date: ``sync()`` as its sizes change, ``update()`` once
-    they settle (where Textual would repaint the bar)."""
+    """Keeps one scroll view's vertical bar up to date: ``update()`` where Textual would repaint the bar,
+    ``update_soon()`` where a scroll may still follow (after the current handler)."""
 
     def __init__(self, view: ScrollView) -> None:
         self._view = view
         self._drawn: tuple[int, tuple[int, int] | None] | None = None  # (bar height, thumb) last asked for
+        self._due = False  # an update is queued after the current handler
 
     def forget(self) -> None:
         """The bar was repainted by Textual (a resize): the next update repaints it too."""
         self._drawn = None
 
-    def sync(self) -> ScrollBar | None:
-        """Give the bar the view's sizes and position, without repainting it."""
+    def update_soon(self) -> None:
+        """Update once the view has settled: a size changed before the scroll that follows it would
+        otherwise repaint the bar twice, the thumb moved and back."""
+        if not self._due:
+            self._due = True
+            self._view.call_next(self.update)
+
+    def update(self) -> None:
+        """Give the bar the view's sizes and position, and repaint it if its thumb now sits elsewhere."""
+        self._due = False
         view = self._view
         if not view.show_vertical_scrollbar:
-            return None
+            return
         bar = view.vertical_scrollbar
         bar.set_reactive(ScrollBar.window_virtual_size, view.virtual_size.height)
         bar.set_reactive(ScrollBar.window_size, view.container_size.height - view.scrollbar_size_horizontal)
         bar.set_reactive(ScrollBar.position, view.scroll_y)
-        return bar
-
-    def update(self) -> None:
-        """Sync, and repaint the bar if its thumb now sits elsewhere on screen.
-
-        Call it once the view's size and position are final for the frame: a size changed before
-        the scroll that follows it would otherwise repaint the bar twice, the thumb moved and back.
-        """
-        bar = self.sync()
-        if bar is None:
-            return
         drawn = (bar.size.height,
                  thumb(bar.size.height, bar.window_virtual_size, bar.window_size, bar.position))
         if drawn != self._drawn:

@@ -155,7 +155,6 @@ class TranscriptView(ScrollView, can_focus=True):
         self._cached = _StripCache(STRIP_CACHE_LINES)  # entries holding strips, least recent first
         self._drawn = DrawnLines(DRAWN_LINES)
         self._thumb = SteadyThumb(self)
-        self._thumb_due = False  # an update of the scroll bar is queued after the current handler
         self._cursor: int | None = None
         self._following = True
         self._read_only = False
@@ -593,16 +592,9 @@ class TranscriptView(ScrollView, can_focus=True):
         else:
             # What Widget._scroll_update does, but the scroll bar is repainted only once the view has
             # settled (after this handler: a scroll often follows a new size), and only if its thumb moved.
-            self._thumb.sync()
-            if not self._thumb_due:
-                self._thumb_due = True
-                self.call_next(self._update_thumb)
+            self._thumb.update_soon()
             self.scroll_y = self.validate_scroll_y(self.scroll_y)
             self.refresh()
-
-    def _update_thumb(self) -> None:
-        self._thumb_due = False
-        self._thumb.update()
 
     def _entry_at(self, line: int) -> int:
         """Index of the entry holding `line` (the last entry for lines past the end)."""
