@@ -1,10 +1,10 @@
-"""The CLI's stdout, read a frame at a time with each block's token deltas joined, before the SDK parses it.
+"""The CLI's stdout, read every 1/20 s with each block's token deltas joined, before the SDK parses it.
 
 Claude Code writes one JSON line per token delta: thousands a second per agent at full speed. The SDK
 turns every line into a message and hands it through two queues and several tasks, which cost clct
-more than everything else it does with a delta. Read at most once a frame, the lines of one read that
+more than everything else it does with a delta. Read at most every READ_EVERY, the lines of one read that
 continue the same text (or thinking) block are joined here into one line, so the SDK parses and
-hands on one message per block per frame. The text is unchanged and every other line is passed on
+hands on one message per block per read. The text is unchanged and every other line is passed on
 as the CLI wrote it, in order.
 """
 
@@ -21,7 +21,9 @@ import anyio
 from claude_agent_sdk import ClaudeAgentOptions
 from claude_agent_sdk._internal.transport.subprocess_cli import SubprocessCLITransport
 
-READ_EVERY = 1 / 30  # seconds between reads of the CLI's stdout while it writes
+# Seconds between reads of the CLI's stdout while it writes: two reads to each redraw of a streaming answer
+# (0.1 s). At full speed a CLI writes ~30 KB in that time, half of what a pipe holds, so it never waits.
+READ_EVERY = 1 / 20
 BIG_READ = 32_768  # characters: a read this long was cut by the reader, the next one need not wait
 
 # A text (or thinking) delta line as the CLI writes it: the line up to its text, the text as JSON

@@ -2,8 +2,9 @@
 
 The CLI streams an answer a few characters at a time: thousands of events a second per agent.
 Each one stored, published and drawn on its own cost clct ~40 µs of CPU, most of it for nothing a
-person could see; joined over one frame (1/30 s) they cost that once per frame per block. The text
-is unchanged and still arrives in order; a run's other events end the join first.
+person could see; joined over a tenth of a second (how often the transcript redraws a streaming
+answer) they cost that ten times a second per block. The text is unchanged and still arrives in
+order; a run's other events end the join first.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 
 from clct_tui.domain import EventKind, TranscriptEvent
 
-WINDOW = 1 / 30  # seconds a delta may wait for the next ones of its block
+WINDOW = 0.1  # seconds a delta may wait for the next ones of its block: one redraw of a streaming answer
 _JOINED = (EventKind.TEXT, EventKind.THINKING)
 
 
