@@ -81,6 +81,7 @@ class ClaudeInstance:
         self._turn = asyncio.Lock()  # one prompt at a time per conversation
         self._stop_asked = False  # another clct process asked for this agent to stop (`clct stop`)
         self._stopping: asyncio.Future[None] | None = None  # interrupting the run it asked to stop
+        self._used_tools = False  # the current run asked for a tool: only a tool changes the worktree
         self._deltas = DeltaBuffer(self._store_and_publish)  # token deltas joined per frame
 
     # -- lifecycle -----------------------------------------------------------------
@@ -201,6 +202,7 @@ class ClaudeInstance:
                         self._set_state(before)  # no run was recorded: the agent is as it was
                         raise
                     self.current_run_id = run.id
+                    self._used_tools = False
                     self._set_state(AgentState.RUNNING)
                     try:
                         with orch.stops.watching(self.instance_id, self._stopped_elsewhere):
@@ -298,7 +300,10 @@ class ClaudeInstance:
             self.current_run_id = None
             self._set_state(state, result.error or "")
         orch.publish(RunFinished(self.instance_id, run_id, result))
-        orch.publish(WorktreeChanged(self.instance_id))
+        if self._used_tools:
+            # A run that only answered changed no file: its worktree's status is not read again (at full
+            # speed, eight agents end several runs a second).
+            orch.publish(WorktreeChanged(self.instance_id))
 
     # -- callbacks from the driver (on the event loop) -------------------------------
 
@@ -318,7 +323,9 @@ class ClaudeInstance:
             # Stored at once, so a run cut short (quit, crash) can still be resumed.
             self.session_id = driver.session_id
             self._orchestrator.store_write_soon("update_agent", self.instance_id, session_id=self.session_id)
-        if event.kind is EventKind.RESULT:
+        if event.kind is EventKind.TOOL_USE:
+            self._used_tools = True
+        elif event.kind is EventKind.RESULT:
             event.data = {**event.data, "cost_usd": self._cost_of_run(float(event.data.get("cost_usd") or 0.0))}
         self._emit(event)
         if event.kind is EventKind.APPROVAL_ANSWERED and self.state is AgentState.WAITING:

@@ -9,7 +9,7 @@ import pytest
 from clct_tui import Orchestrator
 from clct_tui.domain import AgentState
 from clct_tui.errors import TaskGraphError
-from clct_tui.orchestrator import ApprovalRequested
+from clct_tui.orchestrator import ApprovalRequested, RunFinished, WorktreeChanged
 from clct_tui.testing.scripted_api import hang, status, text, tool_use
 from tests.e2e.conftest import rows
 
@@ -25,6 +25,27 @@ async def test_a_file_written_by_the_agent_lands_in_its_own_worktree_only(script
         assert not (two.worktree.path / "hello.txt").exists()
         assert not (git_repo / "hello.txt").exists()
         assert result["session_id"] and result["num_turns"] >= 1 and result["cost_usd"] >= 0
+
+
+async def test_a_run_that_used_a_tool_tells_that_its_worktree_changed(scripted_api, git_repo, config):
+    scripted_api.script("write it", [tool_use("Write", {"file_path": "it.txt", "content": "it\n"}), text("Done.")])
+    async with Orchestrator(git_repo, config) as orch:
+        heard = []
+        orch.subscribe(lambda event: heard.append(type(event)))
+        agent = await orch.create_instance(worktree_name="writer")
+        await agent.run_task("write it")
+    assert heard.count(WorktreeChanged) == 1 and heard.index(WorktreeChanged) > heard.index(RunFinished)
+
+
+async def test_a_run_that_only_answered_does_not_tell_that_its_worktree_changed(scripted_api, git_repo, config):
+    # Its worktree's status is not read again: at full speed agents end several runs a second.
+    scripted_api.script("just talk", [text("Nothing to change.")])
+    async with Orchestrator(git_repo, config) as orch:
+        heard = []
+        orch.subscribe(lambda event: heard.append(type(event)))
+        agent = await orch.create_instance(worktree_name="talker")
+        await agent.run_task("just talk")
+    assert RunFinished in heard and WorktreeChanged not in heard
 
 
 async def test_a_run_and_its_transcript_are_stored(scripted_api, git_repo, config):

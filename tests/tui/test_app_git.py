@@ -30,6 +30,14 @@ async def commit_with_prefilled_message(pilot) -> None:
     await wait_for(pilot, lambda: not isinstance(pilot.app.screen, TextPromptScreen))
 
 
+async def test_a_row_counts_the_files_its_agent_changed_once_the_run_ends(scripted_api, make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await engine_ready(pilot)
+        await agent_that_wrote(pilot, scripted_api, "notes.md")
+        await wait_for(pilot, lambda: "1 file" in screen_text(app), what="the row to count the written file")
+
+
 async def test_D_shows_each_changed_file_with_its_counts_and_patch(scripted_api, make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
