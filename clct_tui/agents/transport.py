@@ -24,7 +24,9 @@ from claude_agent_sdk._internal.transport.subprocess_cli import SubprocessCLITra
 # Seconds between reads of the CLI's stdout while it writes: two reads to each redraw of a streaming answer
 # (0.1 s). At full speed a CLI writes ~30 KB in that time, half of what a pipe holds, so it never waits.
 READ_EVERY = 1 / 20
-BIG_READ = 32_768  # characters: a read this long was cut by the reader, the next one need not wait
+# Characters: a read this long was most likely cut by the reader (anyio reads at most 65,536 bytes), so
+# more is waiting and the next read need not wait. Set below what a full read of text decodes to.
+BIG_READ = 60_000
 
 # A text (or thinking) delta line as the CLI writes it: the line up to its text, the text as JSON
 # escapes it (a JSON string's escapes never span two strings, so escaped texts join as they are), the

@@ -202,6 +202,18 @@ class Store:
     def rows_written(self) -> int:
         return self._writer.rows_written if self._writer else 0
 
+    def together(self, calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]]) -> list[Any]:
+        """Several of this store's writes, ``(method, args, kwargs)`` each, in order in one transaction.
+
+        All land or none does: the first to fail undoes the others and its error is raised. A
+        method that also keeps track in memory (a claim, a live run) should come last, so that
+        nothing after it can undo what it wrote while its memory stays.
+        """
+        for method, _, _ in calls:
+            if method.startswith("_") or not callable(getattr(self, method, None)):
+                raise ValueError(f"{method!r} is not a method of the store")
+        return self._write(lambda: [getattr(self, method)(*args, **kwargs) for method, args, kwargs in calls])
+
     def ping(self) -> None:
         """Prove the database takes a write (for health checks)."""
         M = self.models

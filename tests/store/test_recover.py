@@ -1,4 +1,7 @@
-"""recover(): runs whose clct process is gone become `interrupted`; live ones are left alone."""
+"""recover(): runs whose clct process is gone become `interrupted`; live ones are left alone.
+
+Also the claims that hold an agent for one process, and writes made together in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -161,3 +164,26 @@ def test_a_run_whose_process_is_a_zombie_is_interrupted(store, run, db_path):
 def procs_state(pid: int) -> str:
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().rsplit(")", 1)[1].split()[0]
+
+
+# -- several writes in one transaction (together) ---------------------------------------------------
+
+
+def test_writes_made_together_all_land_and_return_their_results_in_order(store, agent):
+    _, claim = store.together([("update_agent", (agent.id,), {"state": "queued"}), ("claim_agent", (agent.id,), {})])
+    stored = store.get_agent(agent.id)
+    assert claim == 1 and (stored.state, stored.pid) == ("queued", os.getpid())
+
+
+def test_writes_made_together_are_undone_together_when_one_fails(store, agent, db_path):
+    # A refused claim leaves no trace of the state written with it.
+    set_agent_pid(db_path, 1)
+    with pytest.raises(AgentBusyError):
+        store.together([("update_agent", (agent.id,), {"state": "running"}), ("claim_agent", (agent.id,), {})])
+    assert store.get_agent(agent.id).state == "idle"
+
+
+def test_together_refuses_what_is_not_a_method_of_the_store(store, agent):
+    with pytest.raises(ValueError, match="'_write' is not a method of the store"):
+        store.together([("update_agent", (agent.id,), {"state": "running"}), ("_write", (print,), {})])
+    assert store.get_agent(agent.id).state == "idle"
