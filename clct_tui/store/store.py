@@ -40,6 +40,7 @@ from clct_tui.store.records import (
     WorktreeRecord,
 )
 from clct_tui.store.schema import open_database, sqlite_path
+from clct_tui.store.sql import Sql
 from clct_tui.store.writer import Writer
 
 T = TypeVar("T")
@@ -116,6 +117,7 @@ class Store:
         self._started_runs: set[int] = set()  # runs this store started, live until finished or closed
         self._held: set[str] = set()  # agents this store holds (claim_agent), until released or closed
         self._claims: dict[str, int] = {}  # agent id -> the number of its latest claim here
+        self._statements: dict[tuple[Any, ...], str] = {}  # SQL built once per shape (see _statement)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -340,7 +342,44 @@ class Store:
         M = self.models
         values = _fields(M.Agent, fields)
         values.setdefault(M.Agent.updated_at, time.time())
-        self._write(lambda: M.Agent.update(values).where(M.Agent.id == agent_id).execute())
+        self._write(lambda: self._update(M.Agent, agent_id, values))
+
+    # -- the statements of every run ---------------------------------------------------
+    # A run reads and writes a few rows at its start and end, and at full speed each agent ends a run
+    # every second or two. Peewee builds a query's SQL anew at every call, most of such a small write's
+    # cost; these statements are built once per shape and kept.
+
+    def _execute(self, key: tuple[Any, ...], build: Callable[[Sql], str], params: list[Any]) -> Any:
+        db = self.db
+        assert db is not None
+        sql = self._statements.get(key)
+        if sql is None:
+            sql = self._statements[key] = build(Sql(db))
+        return db.execute_sql(sql, params)
+
+    def _update(self, model: type[pw.Model], row_id: Any, values: dict[pw.Field, Any],
+                only_if: dict[pw.Field, Any] | None = None) -> int:
+        """UPDATE one row by its id (and ``only_if``: fields equal to values); the number of rows changed."""
+        only_if = only_if or {}
+
+        def build(sql: Sql) -> str:
+            where = " AND ".join(sql.equals(field) for field in (model._meta.primary_key, *only_if))
+            return f"UPDATE {sql.table(model)} SET {', '.join(sql.equals(field) for field in values)} WHERE {where}"
+
+        params = [field.db_value(value) for field, value in values.items()]
+        params.append(row_id)
+        params.extend(field.db_value(value) for field, value in only_if.items())
+        return self._execute((model, "update", *values, "where", *only_if), build, params).rowcount
+
+    def _select(self, model: type[pw.Model], row_id: Any, fields: tuple[pw.Field, ...]) -> tuple[Any, ...] | None:
+        """These fields of one row, by its id; None when there is no such row."""
+
+        def build(sql: Sql) -> str:
+            columns = ", ".join(sql.column(field) for field in fields)
+            return f"SELECT {columns} FROM {sql.table(model)} WHERE {sql.equals(model._meta.primary_key)}"
+
+        row = self._execute((model, "select", *fields), build, [row_id]).fetchone()
+        return None if row is None else tuple(field.python_value(value) for field, value in zip(fields, row))
 
     def claim_agent(self, agent_id: str) -> int:
         """Hold the agent for this process until ``release_agent``: the one guard against two clct
@@ -354,20 +393,22 @@ class Store:
         me, key = os.getpid(), (self.database_url, agent_id)
 
         def work() -> int:
-            row = M.Agent.get_or_none(M.Agent.id == agent_id)
+            row = self._select(M.Agent, agent_id, (M.Agent.name, M.Agent.state, M.Agent.pid, M.Agent.updated_at))
             if row is None:
                 raise NotFoundError(f"no agent with id {agent_id!r}")
+            name, state, pid, updated_at = row
             with _live_runs_lock:
                 holder_here = _held_agents.get(key)
-            doing = row.state if row.state in _ACTIVE_AGENT_STATES else "running"
-            if row.pid == me and holder_here not in (None, id(self)):
-                raise AgentBusyError(f"agent {row.name} is {doing} in another engine of this process; "
+            doing = state if state in _ACTIVE_AGENT_STATES else "running"
+            if pid == me and holder_here not in (None, id(self)):
+                raise AgentBusyError(f"agent {name} is {doing} in another engine of this process; "
                                      "wait for it or interrupt it there")
-            if row.pid not in (None, me) and _process_alive(row.pid, since=row.updated_at):
-                raise AgentBusyError(f"agent {row.name} is {doing} in another clct process (pid {row.pid}); "
+            if pid not in (None, me) and _process_alive(pid, since=updated_at):
+                raise AgentBusyError(f"agent {name} is {doing} in another clct process (pid {pid}); "
                                      "wait for it or interrupt it there")
             # updated_at too: a process that started after it cannot be this holder (see _process_alive).
-            M.Agent.update(pid=me, stop_requested=None, updated_at=time.time()).where(M.Agent.id == agent_id).execute()
+            self._update(M.Agent, agent_id, {M.Agent.pid: me, M.Agent.stop_requested: None,
+                                             M.Agent.updated_at: time.time()})
             with _live_runs_lock:
                 _held_agents[key] = id(self)
             self._held.add(agent_id)
@@ -387,8 +428,8 @@ class Store:
         def work() -> None:
             if self._claims.get(agent_id) != claim:
                 return
-            M.Agent.update(pid=None, stop_requested=None).where(
-                (M.Agent.id == agent_id) & (M.Agent.pid == os.getpid())).execute()
+            self._update(M.Agent, agent_id, {M.Agent.pid: None, M.Agent.stop_requested: None},
+                         only_if={M.Agent.pid: os.getpid()})
             with _live_runs_lock:
                 if _held_agents.get(key) == id(self):
                     del _held_agents[key]
@@ -440,7 +481,7 @@ class Store:
 
         def work() -> RunRecord:
             run = M.Run.create(agent=agent_id, prompt=prompt, kind=kind, pid=os.getpid())
-            M.Agent.update(last_prompt=prompt, updated_at=time.time()).where(M.Agent.id == agent_id).execute()
+            self._update(M.Agent, agent_id, {M.Agent.last_prompt: prompt, M.Agent.updated_at: time.time()})
             with _live_runs_lock:
                 _live_runs.add((self.database_url, run.id))
             self._started_runs.add(run.id)
@@ -459,10 +500,10 @@ class Store:
         M = self.models
 
         def work() -> None:
-            M.Run.update(
+            self._update(M.Run, run_id, _fields(M.Run, dict(
                 state=state, success=success, result_text=result_text, error=error, cost_usd=cost_usd,
                 num_turns=num_turns, duration_ms=duration_ms, session_id=session_id, ended_at=time.time(),
-            ).where(M.Run.id == run_id).execute()
+            )))
             with _live_runs_lock:
                 _live_runs.discard((self.database_url, run_id))
             self._started_runs.discard(run_id)

@@ -21,6 +21,7 @@ import peewee as pw
 from clct_tui.domain import EventKind, TranscriptEvent
 from clct_tui.errors import StoreError
 from clct_tui.store.models import Models
+from clct_tui.store.sql import Sql
 from clct_tui.store.transaction import atomic
 
 _COALESCED = (EventKind.TEXT.value, EventKind.THINKING.value)
@@ -222,12 +223,10 @@ class Writer:
 
 
 def _insert_sql(db: pw.Database, models: Models) -> str:
-    meta = models.Event._meta
-    open_quote, close_quote = db.quote  # '""' for SQLite and PostgreSQL, '``' for MySQL
-    columns = ", ".join(f"{open_quote}{meta.fields[name].column_name}{close_quote}"
-                        for name in ("run", "seq", "kind", "text", "data", "ts"))
-    return (f"INSERT INTO {open_quote}{meta.table_name}{close_quote} ({columns}) "
-            f"VALUES ({', '.join([db.param] * 6)})")
+    Event, sql = models.Event, Sql(db)
+    fields = [Event._meta.fields[name] for name in ("run", "seq", "kind", "text", "data", "ts")]
+    return (f"INSERT INTO {sql.table(Event)} ({', '.join(sql.column(field) for field in fields)}) "
+            f"VALUES ({', '.join([sql.param] * len(fields))})")
 
 
 def _nothing() -> None:

@@ -100,6 +100,13 @@ def test_a_release_that_lands_after_the_next_claim_keeps_the_agent_held(store, a
     assert store.get_agent(agent.id).pid == os.getpid()
 
 
+def test_a_release_leaves_an_agent_another_process_has_taken_over_since(store, agent, db_path):
+    claim = store.claim_agent(agent.id)
+    set_agent_pid(db_path, 1)  # this process looked gone to another, which took the agent over
+    store.release_agent(agent.id, claim)
+    assert store.get_agent(agent.id).pid == 1
+
+
 def test_a_queued_agent_of_another_live_process_is_left_alone_by_recover(store, agent, db_path):
     store.update_agent(agent.id, state="queued")  # waiting for a slot there: no run yet
     set_agent_pid(db_path, 1)
