@@ -67,11 +67,11 @@ async def measure() -> Figure:
                "two cores are saturated: the CLIs take what clct leaves); µs/event makes runs at different rates "
                "comparable. Each agent answers 20,000 characters (prose in ~500-character paragraphs) in "
                f"{CHUNK}-character deltas, so at full speed every agent also finishes a run every second or two. "
-               "Profiled with py-spy and per-thread CPU on 2026-12-01, what is left: Textual's frames (~10 a second: the "
-               "tailing pane ~5, the rows and status line as runs end; ~6 ms each on this host), ~25 ms of "
-               "bookkeeping per finished run (the store writer ~7 ms, a git status ~5 ms, the rest on the loop; at "
-               "full speed every agent ends a run every second or two), and per delta the joining, the SDK's parsing and the asyncio "
-               "plumbing of ~150 joined messages a second. At the start of 2026-12-01 (claude-agent-sdk 0.2.189, "
+               "Accounted per thread and per event-loop callback on 2026-12-01 (last stop), what is left: on the "
+               "event loop, reading the CLIs' output (~6%: joining the deltas ~3.5, the SDK's parsing and hand-offs "
+               "the rest), Textual's frames (~4%: ~11 a second, ~3.8 ms each, the tailing pane and the rows as runs "
+               "end), the driver's loop over the SDK's messages (~2%) and the transcript's own flushes (~1.5%); the "
+               "store writer ~2%. At the start of 2026-12-01 (claude-agent-sdk 0.2.189, "
                "every delta parsed by the SDK) the same figure was 70% of a core at 5,000 deltas/s."],
         details=s.details,
     )

@@ -63,7 +63,7 @@ async def measure() -> Figure:
                "Events: every text delta the scripted model sent is one event of the CLI's stream. Equal means: "
                "the model's count of deltas = the count of delta lines clct read from the CLIs' output, and for "
                "every run of every agent the text the model sent = the text stored = the text the transcript pane "
-               "shows. clct reads each CLI's output at most every 1/30 s and joins the deltas of a block read "
+               "shows. clct reads each CLI's output at most every 1/20 s and joins the deltas of a block read "
                "together before the SDK parses them, so there are far fewer events and rows than deltas."],
         details=details,
     )

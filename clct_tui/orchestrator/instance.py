@@ -82,7 +82,7 @@ class ClaudeInstance:
         self._stop_asked = False  # another clct process asked for this agent to stop (`clct stop`)
         self._stopping: asyncio.Future[None] | None = None  # interrupting the run it asked to stop
         self._used_tools = False  # the current run asked for a tool: only a tool changes the worktree
-        self._deltas = DeltaBuffer(self._store_and_publish)  # token deltas joined per frame
+        self._deltas = DeltaBuffer(self._store_and_publish)  # token deltas joined over a redraw (0.1 s)
 
     # -- lifecycle -----------------------------------------------------------------
 
