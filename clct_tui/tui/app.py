@@ -7,6 +7,7 @@ import dataclasses
 import gc
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from textual import on, work
 from textual.app import App
@@ -37,7 +38,7 @@ from clct_tui.paths import user_themes_dir
 from clct_tui.summaries import money
 from clct_tui.tui.notices import FinishedNotices
 from clct_tui.tui.screens.approval import ApprovalScreen
-from clct_tui.tui.screens.dialogs import ConfirmScreen, TextPromptScreen
+from clct_tui.tui.screens.dialogs import ConfirmScreen, Dialog, TextPromptScreen
 from clct_tui.tui.screens.diff import DiffScreen
 from clct_tui.tui.screens.help import HelpScreen
 from clct_tui.tui.screens.history import HistoryRow, HistoryScreen, SessionRow
@@ -49,6 +50,8 @@ from clct_tui.tui.widgets.status_line import StatusLine
 from clct_tui.tui.widgets.task_graph import TaskGraph, TaskRow
 from clct_tui.tui.widgets.transcript import TranscriptView
 from clct_tui.tui.widgets.worktree_list import MAIN_ID, AgentRow, WorktreeList
+
+T = TypeVar("T")
 
 TRANSCRIPT_TAIL = 5_000  # rows loaded from history when an agent is selected
 TRANSCRIPT_PAGE = 2_000  # rows read when the transcript is scrolled past what it holds
@@ -93,6 +96,7 @@ class ClctApp(App[None]):
         self._redraw_timer: Timer | None = None
         self._cost_timer: Timer | None = None
         self._plan = None  # tasks read from a file, not yet a session
+        self._asking = False  # a dialog of _ask is open
         self._plan_name: str | None = None
         self._session_id: str | None = None  # the session in the Tasks pane
         self._engine_ready = asyncio.Event()
@@ -469,7 +473,7 @@ class ClctApp(App[None]):
     async def commit_dialog(self, instance) -> None:
         last = await self.orchestrator.last_prompt(instance.instance_id)
         message = (last or f"Work from {instance.name}").splitlines()[0][:72]
-        chosen = await self.push_screen_wait(TextPromptScreen(f"Commit {instance.name}", message, "commit message"))
+        chosen = await self._ask(TextPromptScreen(f"Commit {instance.name}", message, "commit message"))
         if not chosen:
             return
         sha = await self.orchestrator.commit(instance.instance_id, chosen)
@@ -481,7 +485,7 @@ class ClctApp(App[None]):
         if instance is None:
             return
         wt = instance.worktree
-        if not await self.push_screen_wait(
+        if not await self._ask(
             ConfirmScreen(f"Merge {wt.branch} into {wt.base}?", "Only committed work is merged.", yes="Merge")
         ):
             return
@@ -498,14 +502,14 @@ class ClctApp(App[None]):
         instance = self._selected_instance()
         if instance is None:
             return
-        if not await self.push_screen_wait(
+        if not await self._ask(
             ConfirmScreen(f"Remove worktree {instance.name}?", f"Folder {instance.worktree.path}", yes="Remove")
         ):
             return
         try:
             await self.orchestrator.remove_instance(instance.instance_id, remove_worktree=True, force=False)
         except (UnsafeRemovalError, ClctError) as exc:
-            if not await self.push_screen_wait(
+            if not await self._ask(
                 ConfirmScreen(f"{instance.name} holds work that would be lost", f"{exc}\n\nRemove anyway?",
                               yes="Remove anyway", danger=True)
             ):
@@ -513,11 +517,25 @@ class ClctApp(App[None]):
             await self.orchestrator.remove_instance(instance.instance_id, remove_worktree=True, force=True)
         self.notify(f"Removed {instance.name}")
 
+    async def _ask(self, dialog: Dialog[T]) -> T | None:
+        """The person's answer to ``dialog``; None, without asking, while another question is open.
+
+        The actions that ask run in workers: keys typed fast (or pasted) start several before the
+        first question is on screen, and each would stack its own dialog over the others.
+        """
+        if self._asking:
+            return None
+        self._asking = True
+        try:
+            return await self.push_screen_wait(dialog)
+        finally:
+            self._asking = False
+
     # -- task files and sessions --------------------------------------------------------
 
     @work(group="tasks", exit_on_error=False, description="open a task file")
     async def action_open_tasks(self) -> None:
-        path = await self.push_screen_wait(
+        path = await self._ask(
             TextPromptScreen("Open a task file", "", "path/to/tasks.toml or .json",
                              note="JSON list of {name, description, dependencies} or TOML [[task]] tables.")
         )
@@ -633,10 +651,10 @@ class ClctApp(App[None]):
         """ctrl+q, Textual's own quit key, goes through the same question as q."""
         self.action_quit_app()
 
-    @work(exclusive=True, group="quit", exit_on_error=False, description="quit")
+    @work(group="quit", exit_on_error=False, description="quit")
     async def action_quit_app(self) -> None:
         running = [i for i in self.orchestrator.list_instances() if i.state.is_active]
-        if running and not await self.push_screen_wait(
+        if running and not await self._ask(
             ConfirmScreen(
                 f"{len(running)} agent(s) are running. Quit?",
                 "They are interrupted cleanly and can be resumed next time.",

@@ -10,11 +10,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from clct_tui.domain import ApprovalRequest
-from clct_tui.tui.screens.dialogs import DIALOG_CSS
+from clct_tui.tui.screens.dialogs import DIALOG_CSS, Dialog
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class ApprovalAnswer:
     reason: str = ""
 
 
-class ApprovalScreen(ModalScreen[ApprovalAnswer | None]):
+class ApprovalScreen(Dialog[ApprovalAnswer | None]):
     """`a` approves, `d` asks for a reason and denies, Escape decides later."""
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="ApprovalScreen") + """
@@ -67,7 +66,7 @@ class ApprovalScreen(ModalScreen[ApprovalAnswer | None]):
             self.action_deny()
 
     def action_approve(self) -> None:
-        self.dismiss(ApprovalAnswer(True))
+        self.answer(ApprovalAnswer(True))
 
     def action_deny(self) -> None:
         self.add_class("denying")
@@ -75,7 +74,7 @@ class ApprovalScreen(ModalScreen[ApprovalAnswer | None]):
 
     @on(Input.Submitted, "#reason")
     def _denied(self, event: Input.Submitted) -> None:
-        self.dismiss(ApprovalAnswer(False, event.value.strip() or "denied by the user"))
+        self.answer(ApprovalAnswer(False, event.value.strip() or "denied by the user"))
 
     def action_later(self) -> None:
-        self.dismiss(None)
+        self.answer(None)

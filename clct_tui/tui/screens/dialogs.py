@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+
+T = TypeVar("T")
 
 DIALOG_CSS = """
 {cls} {{ align: center middle; background: $background 60%; }}
@@ -23,7 +27,23 @@ DIALOG_CSS = """
 """
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class Dialog(ModalScreen[T]):
+    """A modal question with one answer: the first given.
+
+    Keys typed fast (or pasted) can all arrive before the dialog has closed: a second answer (Escape
+    right behind Enter) would hand the asker a second result, and close the screen under the dialog
+    too. The first handled is kept: an input's Enter arrives as a message, after a key typed behind it.
+    """
+
+    _answered = False
+
+    def answer(self, result: T) -> None:
+        if not self._answered:
+            self._answered = True
+            self.dismiss(result)
+
+
+class ConfirmScreen(Dialog[bool]):
     """Yes or no; Enter or y confirms, Escape or n declines."""
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="ConfirmScreen")
@@ -50,13 +70,13 @@ class ConfirmScreen(ModalScreen[bool]):
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
+        self.answer(event.button.id == "yes")
 
     def action_answer(self, value: bool) -> None:
-        self.dismiss(value)
+        self.answer(value)
 
 
-class TextPromptScreen(ModalScreen[str | None]):
+class TextPromptScreen(Dialog[str | None]):
     """One line of text (a commit message, a file path); Enter submits, Escape cancels."""
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="TextPromptScreen")
@@ -75,7 +95,7 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        self.answer(event.value.strip() or None)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)

@@ -8,10 +8,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from clct_tui.tui.screens.dialogs import DIALOG_CSS
+from clct_tui.tui.screens.dialogs import DIALOG_CSS, Dialog
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class NewAgentRequest:
     base: str | None
 
 
-class NewAgentScreen(ModalScreen[NewAgentRequest | None]):
+class NewAgentScreen(Dialog[NewAgentRequest | None]):
     """Focus starts on the prompt; Tab reaches the optional fields; Enter anywhere starts the agent."""
 
     DEFAULT_CSS = DIALOG_CSS.format(cls="NewAgentScreen") + """
@@ -56,7 +55,7 @@ class NewAgentScreen(ModalScreen[NewAgentRequest | None]):
             self.query_one("#error", Static).update("Type a prompt first.")
             self.query_one("#prompt", Input).focus()
             return
-        self.dismiss(
+        self.answer(
             NewAgentRequest(
                 prompt=values["prompt"],
                 name=values["name"] or None,
@@ -66,4 +65,4 @@ class NewAgentScreen(ModalScreen[NewAgentRequest | None]):
         )
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
