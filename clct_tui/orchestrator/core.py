@@ -235,6 +235,11 @@ class Orchestrator:
                 if str(exc) != self._store_failure:
                     self._store_failure = str(exc)
                     self.publish(EngineFailure(str(exc)))
+            except Exception as exc:  # noqa: BLE001 - a bug in one write must not stop the later ones
+                # Every run waits for the writes queued before its own (drain_writes): a loop that died
+                # here would hold them all.
+                log.exception("the queued write %s failed", method)
+                self.publish(EngineFailure(f"clct could not store a change ({method}): {exc}"))
             finally:
                 self._writes.task_done()
 

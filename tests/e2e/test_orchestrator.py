@@ -9,7 +9,7 @@ import pytest
 from clct_tui import Orchestrator
 from clct_tui.domain import AgentState
 from clct_tui.errors import TaskGraphError
-from clct_tui.orchestrator import ApprovalRequested, RunFinished, WorktreeChanged
+from clct_tui.orchestrator import ApprovalRequested, EngineFailure, RunFinished, WorktreeChanged
 from clct_tui.testing.scripted_api import hang, status, text, tool_use
 from tests.e2e.conftest import rows
 
@@ -196,3 +196,20 @@ async def test_a_run_that_outlives_instance_timeout_fails_with_that_reason(scrip
         result = await agent.run_task("slow")
     assert not result["success"] and "timed out after 3 s" in result["error"]
     assert rows(config, "select state from run") == [("failed",)]
+
+
+async def test_a_queued_write_that_fails_on_a_bug_is_told_and_the_later_writes_still_land(scripted_api, git_repo,
+                                                                                          config):
+    # Every run waits for the writes queued before its own: one that raised must not stop them all.
+    scripted_api.script("say hi", [text("hi")])
+    async with Orchestrator(git_repo, config) as orch:
+        failures = []
+        orch.subscribe(lambda event: failures.append(event) if isinstance(event, EngineFailure) else None)
+        agent = await orch.create_instance(worktree_name="talker")
+        orch.store_write_soon("update_agent", agent.instance_id, no_such_field=1)
+        result = await asyncio.wait_for(agent.execute_command("say hi"), 60)
+        assert result["success"], result
+        assert [f.message for f in failures] == [
+            "clct could not store a change (update_agent): Agent has no field 'no_such_field' that can be updated"]
+    (state,) = rows(config, "select state from agent")[0]
+    assert state == "done"
