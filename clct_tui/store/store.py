@@ -117,7 +117,7 @@ class Store:
         self._started_runs: set[int] = set()  # runs this store started, live until finished or closed
         self._held: set[str] = set()  # agents this store holds (claim_agent), until released or closed
         self._claims: dict[str, int] = {}  # agent id -> the number of its latest claim here
-        self._statements: dict[tuple[Any, ...], str] = {}  # SQL built once per shape (see _statement)
+        self._statements: dict[tuple[Any, ...], str] = {}  # SQL built once per shape (see _execute)
 
     # -- lifecycle -----------------------------------------------------------------
 
