@@ -6,7 +6,7 @@ from textual import events
 from textual.app import App
 
 from clct_tui.domain import ApprovalRequest
-from clct_tui.tui.screens.approval import ApprovalAnswer, ApprovalScreen
+from clct_tui.tui.screens.approval import ApprovalScreen
 from clct_tui.tui.screens.dialogs import ConfirmScreen, TextPromptScreen
 from clct_tui.tui.screens.new_agent import NewAgentRequest, NewAgentScreen
 from tests.tui.conftest import SIZE, engine_ready, wait_for
@@ -50,20 +50,24 @@ async def test_a_text_prompt_submitted_and_cancelled_at_once_answers_once():
     assert app.answers == [None]
 
 
-async def test_a_text_prompt_cancelled_twice_at_once_answers_once():
-    app = await answered(Asking(TextPromptScreen("Open a task file")), "escape", "escape")
-    assert app.answers == [None]
+async def test_a_dialog_answered_twice_before_it_closes_keeps_the_first_answer():
+    # Keys bound to the dialog are handled in order, after the first answer closed it; an input's Enter
+    # or a button arrives as a message, and can come second (the tests above and below).
+    app = Asking(ConfirmScreen("Merge?"))
+    async with app.run_test() as pilot:
+        while app.screen is not app.dialog:
+            await pilot.pause()
+        app.dialog.answer(True)
+        app.dialog.answer(False)
+        await pilot.pause()
+        assert app.return_code is None, app._exception
+        assert app.answers == [True] and len(app.screen_stack) == 1
 
 
-async def test_a_confirmation_answered_twice_at_once_keeps_the_first_answer():
-    app = await answered(Asking(ConfirmScreen("Merge?")), "y", "n")
-    assert app.answers == [True]
-
-
-async def test_an_approval_approved_then_put_off_at_once_stays_approved():
+async def test_an_approval_denied_with_a_reason_and_put_off_at_once_answers_once():
     request = ApprovalRequest("r1", "Bash", {"command": "pytest -x"})
-    app = await answered(Asking(ApprovalScreen("auth", request)), "a", "escape")
-    assert app.answers == [ApprovalAnswer(True)]
+    app = await answered(Asking(ApprovalScreen("auth", request, deny_first=True)), "n", "o", "enter", "escape")
+    assert app.answers == [None]
 
 
 async def test_a_new_agent_asked_for_and_cancelled_at_once_answers_once():
