@@ -456,13 +456,15 @@ class Store:
     def stops_requested(self, agent_ids: list[str]) -> set[str]:
         """Those of ``agent_ids`` (held by this process) that another process asked this one to stop."""
         M = self.models
-        db = self.db
-        assert db is not None
-        # Asked every half second while agents run: plain SQL, not a query built anew each time.
-        marks = ",".join("?" * len(agent_ids))
-        sql = (f"SELECT id FROM {M.Agent._meta.table_name} "
-               f"WHERE id IN ({marks}) AND pid = ? AND stop_requested IS NOT NULL")
-        return self._read(lambda: {row[0] for row in db.execute_sql(sql, (*agent_ids, os.getpid()))})
+
+        # Asked every half second while agents run: a statement kept per number of agents (see _execute).
+        def build(sql: Sql) -> str:
+            marks = ", ".join([sql.param] * len(agent_ids))
+            return (f"SELECT {sql.column(M.Agent.id)} FROM {sql.table(M.Agent)} WHERE {sql.column(M.Agent.id)} "
+                    f"IN ({marks}) AND {sql.equals(M.Agent.pid)} AND {sql.column(M.Agent.stop_requested)} IS NOT NULL")
+
+        key = (M.Agent, "stops", len(agent_ids))
+        return self._read(lambda: {row[0] for row in self._execute(key, build, [*agent_ids, os.getpid()])})
 
     def add_agent_cost(self, agent_id: str, cost_usd: float, input_tokens: int = 0, output_tokens: int = 0) -> None:
         M = self.models

@@ -194,3 +194,16 @@ def test_together_refuses_what_is_not_a_method_of_the_store(store, agent):
     with pytest.raises(ValueError, match="'_write' is not a method of the store"):
         store.together([("update_agent", (agent.id,), {"state": "running"}), ("_write", (print,), {})])
     assert store.get_agent(agent.id).state == "idle"
+
+
+def test_only_the_agents_this_process_holds_and_was_asked_to_stop_are_told(store, repo, worktree, agent, db_path):
+    asked, quiet = agent, store.add_agent(repo.id, worktree.id, "quiet", "sonnet", "acceptEdits")
+    theirs = store.add_agent(repo.id, worktree.id, "theirs", "sonnet", "acceptEdits")
+    store.claim_agent(asked.id)
+    store.claim_agent(quiet.id)
+    with sqlite3.connect(db_path) as db:  # what `clct stop` in another process writes
+        db.execute("update agent set stop_requested = 1 where id in (?, ?)", (asked.id, theirs.id))
+        db.execute("update agent set pid = 1 where id = ?", (theirs.id,))
+    db.close()
+    assert store.stops_requested([asked.id, quiet.id, theirs.id]) == {asked.id}
+    assert store.stops_requested([quiet.id]) == set()
