@@ -287,7 +287,7 @@ class ClaudeInstance:
                 state,
                 "finish_run",
                 run_id,
-                state="interrupted" if interrupted else ("done" if result.success else "failed"),
+                state=state.value,  # the run ends as its agent does: done, failed or interrupted
                 success=result.success,
                 result_text=result.output,
                 error=result.error,
